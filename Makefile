@@ -1,0 +1,40 @@
+# edocgw — see README.md. Every target works from a fresh clone with only Go installed,
+# except lint (installs staticcheck through the Go module proxy).
+GO ?= go
+STATICCHECK_VERSION ?= v0.8.2
+FUZZTIME ?= 10s
+DATA ?= ./edocgw-data
+
+.PHONY: run build test lint fuzz fuzz-ci bench testdata
+
+run:
+	$(GO) run ./cmd/edocgw serve --data $(DATA)
+
+build:
+	$(GO) build -o bin/edocgw ./cmd/edocgw
+
+test:
+	$(GO) test -race -count=1 ./...
+
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(GO) vet ./...
+	@command -v staticcheck >/dev/null 2>&1 || $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	PATH="$$PATH:$$($(GO) env GOPATH)/bin" staticcheck ./...
+
+# Every native fuzz target, FUZZTIME each (go test allows one -fuzz target per run).
+fuzz:
+	@set -e; for f in $$(grep -rl --include='*_test.go' '^func Fuzz' .); do \
+	  pkg=./$$(dirname $$f); \
+	  for t in $$(grep -o '^func Fuzz[A-Za-z0-9_]*' $$f | sed 's/func //'); do \
+	    echo "fuzz $$pkg $$t ($(FUZZTIME))"; \
+	    $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; \
+	done
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# Regenerates the large test directory (not checked in; tests generate it in memory).
+testdata:
+	$(GO) run ./testdata/agencies/gen -n 120000 -seed 1 -format csv -o testdata/agencies/national-120k.csv

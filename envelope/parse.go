@@ -1,0 +1,869 @@
+package envelope
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/edocgw/edocgw/agencyids"
+)
+
+// Options tune Parse.
+type Options struct {
+	Limits Limits
+	// Rand is the source of the parse nonce; nil means crypto/rand.
+	Rand io.Reader
+}
+
+// Parse reads a packet from b with the default limits. Attachments of the
+// result read from b, which must not change while the packet is in use.
+func Parse(b []byte) (*Packet, error) {
+	return ParseReaderAt(bytes.NewReader(b), int64(len(b)), Options{})
+}
+
+// ParseReaderAt reads a packet of size bytes from r. Attachments of the
+// result read from r when opened; r must stay readable while they are used.
+//
+// Parse fails on input that is not a well-formed edXML packet within the
+// limits: every error is an *Error wrapping a sentinel of this package.
+// Problems with the packet's content are recorded in Packet.Issues and
+// judged by Validate.
+func ParseReaderAt(r io.ReaderAt, size int64, opts Options) (*Packet, error) {
+	lim := opts.Limits.withDefaults()
+	if size > lim.MaxBytes {
+		return nil, &Error{Err: ErrTooLarge, Msg: fmt.Sprintf("packet of %d bytes is larger than %d bytes", size, lim.MaxBytes)}
+	}
+	if size == 0 {
+		return nil, &Error{Err: ErrTruncated, Msg: "empty input"}
+	}
+	nonce, err := newNonce(opts.Rand)
+	if err != nil {
+		return nil, err
+	}
+	sc := newScanner(io.NewSectionReader(r, 0, size), lim.MaxBytes, lim.MaxText, nonce)
+	p := &parser{lim: lim, src: r, sc: sc, nonce: []byte(nonce)}
+	root, err := p.tree(bufio.NewReaderSize(sc, 16<<10))
+	if err != nil {
+		return nil, err
+	}
+	return p.packet(root)
+}
+
+func newNonce(r io.Reader) (string, error) {
+	if r == nil {
+		r = rand.Reader
+	}
+	var b [12]byte
+	if _, err := io.ReadFull(r, b[:]); err != nil {
+		return "", fmt.Errorf("envelope: parse nonce: %w", err)
+	}
+	return "edocgw-run-" + hex.EncodeToString(b[:]), nil
+}
+
+// node is an element of the parsed tree.
+type node struct {
+	name   xml.Name
+	attrs  []xml.Attr
+	parent *node
+	kids   []*node
+	index  int // 1-based among preceding siblings of the same local name
+	text   []piece
+	tlen   int
+	path   string
+}
+
+func (n *node) attr(local string) (string, bool) {
+	for _, a := range n.attrs {
+		if a.Name.Local == local && (a.Name.Space == "" || a.Name.Space == n.name.Space) {
+			return a.Value, true
+		}
+	}
+	return "", false
+}
+
+// inline is the node's text, without runs.
+func (n *node) inline() string {
+	if len(n.text) == 1 {
+		return string(n.text[0].text)
+	}
+	var b strings.Builder
+	for _, p := range n.text {
+		b.Write(p.text)
+	}
+	return b.String()
+}
+
+type parser struct {
+	lim    Limits
+	src    io.ReaderAt
+	sc     *scanner
+	nonce  []byte
+	nelem  int
+	nrun   int
+	issues []*Error
+}
+
+func (p *parser) tree(r io.Reader) (*node, error) {
+	d := xml.NewDecoder(r)
+	d.Strict = true
+	d.CharsetReader = func(label string, _ io.Reader) (io.Reader, error) {
+		return nil, &Error{Err: ErrEncoding, Msg: fmt.Sprintf("encoding %q is not supported; edXML is UTF-8", label)}
+	}
+	var root, cur *node
+	depth := 0
+	for {
+		tok, err := d.Token()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, p.decodeErr(err, cur)
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			if cur == nil && root != nil {
+				return nil, newErr("", ErrMalformed, "content after the root element")
+			}
+			depth++
+			if depth > p.lim.MaxDepth {
+				return nil, newErr(pathOf(cur, t.Name.Local), ErrTooDeep, "elements nested deeper than %d", p.lim.MaxDepth)
+			}
+			p.nelem++
+			if p.nelem > p.lim.MaxElements {
+				return nil, newErr(pathOf(cur, t.Name.Local), ErrTooManyElements, "more than %d elements", p.lim.MaxElements)
+			}
+			if len(t.Attr) > p.lim.MaxAttributes {
+				return nil, newErr(pathOf(cur, t.Name.Local), ErrTooManyAttributes, "%d attributes on one element, more than %d", len(t.Attr), p.lim.MaxAttributes)
+			}
+			n := &node{name: t.Name, attrs: t.Attr, parent: cur, index: 1}
+			if cur != nil {
+				for _, k := range cur.kids {
+					if k.name.Local == n.name.Local {
+						n.index++
+					}
+				}
+				cur.kids = append(cur.kids, n)
+			} else {
+				root = n
+			}
+			n.path = pathOf(cur, n.name.Local)
+			if n.index > 1 {
+				n.path += "[" + strconv.Itoa(n.index) + "]"
+			}
+			cur = n
+		case xml.EndElement:
+			depth--
+			cur = cur.parent
+		case xml.CharData:
+			if cur == nil {
+				if len(bytes.TrimLeft(t, " \t\r\n")) > 0 {
+					return nil, newErr("", ErrMalformed, "text outside the root element")
+				}
+				continue
+			}
+			if cur.tlen+len(t) > p.lim.MaxText {
+				return nil, newErr(cur.path, ErrTextTooLong, "text longer than %d bytes", p.lim.MaxText)
+			}
+			cur.tlen += len(t)
+			cur.text = append(cur.text, piece{text: bytes.Clone(t)})
+		case xml.Comment:
+			if !bytes.Equal(t, p.nonce) {
+				continue
+			}
+			if p.nrun >= len(p.sc.runs) {
+				return nil, newErr("", ErrMalformed, "internal: payload run out of order")
+			}
+			run := p.sc.runs[p.nrun]
+			p.nrun++
+			if cur == nil || cur.name.Local != "ContentTransferEncoded" {
+				path := ""
+				if cur != nil {
+					path = cur.path
+				}
+				return nil, newErr(path, ErrTextTooLong, "text of %d bytes is longer than %d bytes", run.Len, p.lim.MaxText)
+			}
+			cur.text = append(cur.text, piece{run: run})
+		case xml.Directive:
+			return nil, newErr("", ErrDTD, "markup declarations are not allowed")
+		case xml.ProcInst:
+			// The XML declaration is checked by the decoder; others are ignored.
+		}
+	}
+	if root == nil {
+		return nil, newErr("", ErrNotEdXML, "no root element")
+	}
+	return root, nil
+}
+
+func pathOf(parent *node, local string) string {
+	if parent == nil {
+		return "/" + local
+	}
+	return parent.path + "/" + local
+}
+
+func (p *parser) decodeErr(err error, cur *node) error {
+	var e *Error
+	if errors.As(err, &e) {
+		if e.Path == "" && cur != nil && e.Err != ErrTooLarge {
+			c := *e
+			c.Path = cur.path
+			return &c
+		}
+		return e
+	}
+	path := ""
+	if cur != nil {
+		path = cur.path
+	}
+	var se *xml.SyntaxError
+	if errors.As(err, &se) {
+		switch {
+		case strings.Contains(se.Msg, "unexpected EOF"):
+			return newErr(path, ErrTruncated, "input ends inside an element (line %d)", se.Line)
+		case strings.Contains(se.Msg, "entity"):
+			return newErr(path, ErrUndefinedEntity, "%s (line %d)", se.Msg, se.Line)
+		}
+		return newErr(path, ErrMalformed, "%s (line %d)", se.Msg, se.Line)
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return newErr(path, ErrTruncated, "input ends inside an element")
+	}
+	return newErr(path, ErrMalformed, "%v", err)
+}
+
+func (p *parser) note(e *Error) { p.issues = append(p.issues, e) }
+
+// packet maps the tree onto the model.
+func (p *parser) packet(root *node) (*Packet, error) {
+	switch {
+	case root.name.Local == "edXML" && root.name.Space == Namespace:
+	case root.name.Space == LegacyNamespace:
+		return nil, newErr(root.path, ErrNamespace, "legacy pre-QCVN edXML namespace %q is not supported", LegacyNamespace)
+	case root.name.Local == "edXML":
+		return nil, newErr(root.path, ErrNamespace, "root element is in namespace %q, want %q", root.name.Space, Namespace)
+	default:
+		return nil, newErr(root.path, ErrNotEdXML, "root element is {%s}%s, want edXML", root.name.Space, root.name.Local)
+	}
+	if err := p.noStraySignature(root); err != nil {
+		return nil, err
+	}
+	pkt := &Packet{}
+	top, err := p.group(root, one("edXMLEnvelope"), one("AttachmentEncoded"))
+	if err != nil {
+		return nil, err
+	}
+	env := top.first("edXMLEnvelope")
+	if env == nil {
+		return nil, newErr(root.path+"/edXMLEnvelope", ErrMissing, "edXMLEnvelope is missing")
+	}
+	envKids, err := p.group(env, one("edXMLHeader"), one("edXMLBody"))
+	if err != nil {
+		return nil, err
+	}
+	hdr := envKids.first("edXMLHeader")
+	if hdr == nil {
+		return nil, newErr(env.path+"/edXMLHeader", ErrMissing, "edXMLHeader is missing")
+	}
+	hk, err := p.group(hdr, one("MessageHeader"), one("TraceHeaderList"), sig())
+	if err != nil {
+		return nil, err
+	}
+	mh := hk.first("MessageHeader")
+	if mh == nil {
+		return nil, newErr(hdr.path+"/MessageHeader", ErrMissing, "MessageHeader is missing")
+	}
+	if err := p.messageHeader(pkt, mh); err != nil {
+		return nil, err
+	}
+	if tl := hk.first("TraceHeaderList"); tl != nil {
+		if err := p.traceList(pkt, tl); err != nil {
+			return nil, err
+		}
+	}
+	if s := hk.first("Signature"); s != nil {
+		pkt.Signature = p.signature(s)
+	}
+	if body := envKids.first("edXMLBody"); body != nil {
+		if err := p.body(pkt, body); err != nil {
+			return nil, err
+		}
+	}
+	if ae := top.first("AttachmentEncoded"); ae != nil {
+		if err := p.attachments(pkt, ae); err != nil {
+			return nil, err
+		}
+	}
+	if pkt.Status != nil && (len(pkt.Manifest) > 0 || len(pkt.Attachments) > 0) {
+		p.note(deviation(env.path, ErrUnexpected, "a status packet carries no body or attachments"))
+	}
+	pkt.Issues = p.issues
+	return pkt, nil
+}
+
+// noStraySignature refuses Signature elements anywhere but as a child of
+// edXMLHeader: a second or displaced signature is how wrapping attacks start.
+func (p *parser) noStraySignature(n *node) error {
+	for _, k := range n.kids {
+		if k.name.Local == "Signature" && (k.name.Space == DSigNamespace || k.name.Space == Namespace || k.name.Space == "") {
+			if n.name.Local != "edXMLHeader" || n.parent == nil || n.parent.name.Local != "edXMLEnvelope" {
+				return newErr(k.path, ErrUnexpected, "Signature is allowed only in edXMLHeader")
+			}
+			continue // its own children are the signature's business
+		}
+		if err := p.noStraySignature(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// childSpec says how often a child may appear.
+type childSpec struct {
+	local  string
+	repeat bool
+	isSig  bool
+	alias  string // accepted with a deviation, mapped to local
+}
+
+func one(local string) childSpec  { return childSpec{local: local} }
+func many(local string) childSpec { return childSpec{local: local, repeat: true} }
+func sig() childSpec              { return childSpec{local: "Signature", isSig: true} }
+
+type kids map[string][]*node
+
+func (k kids) first(local string) *node {
+	if ns := k[local]; len(ns) > 0 {
+		return ns[0]
+	}
+	return nil
+}
+
+// group sorts n's children by local name, order-insensitively. Children
+// outside the edXML namespace or not in specs are noted as unknown; a
+// non-repeatable child that appears twice is an error, since which one a
+// reader would take is ambiguous. Text between children is noted.
+func (p *parser) group(n *node, specs ...childSpec) (kids, error) {
+	out := kids{}
+	for _, k := range n.kids {
+		var spec *childSpec
+		for i := range specs {
+			s := &specs[i]
+			if k.name.Local == s.local || (s.alias != "" && k.name.Local == s.alias) {
+				spec = s
+				break
+			}
+		}
+		ok := spec != nil && (k.name.Space == Namespace || (spec.isSig && (k.name.Space == DSigNamespace || k.name.Space == "")))
+		if !ok {
+			p.note(deviation(k.path, ErrUnknown, "unknown element {%s}%s ignored", k.name.Space, k.name.Local))
+			continue
+		}
+		if spec.alias != "" && k.name.Local == spec.alias {
+			p.note(deviation(k.path, ErrUnknown, "%s is spelled %s in QCVN 102", spec.alias, spec.local))
+		}
+		if len(out[spec.local]) > 0 && !spec.repeat {
+			return nil, newErr(k.path, ErrDuplicate, "%s appears more than once", spec.local)
+		}
+		out[spec.local] = append(out[spec.local], k)
+	}
+	if strings.TrimSpace(n.inline()) != "" {
+		p.note(deviation(n.path, ErrUnexpected, "text between elements ignored"))
+	}
+	return out, nil
+}
+
+// value is the trimmed text of a leaf element; child elements are noted.
+func (p *parser) value(n *node) string {
+	if n == nil {
+		return ""
+	}
+	if len(n.kids) > 0 {
+		p.note(deviation(n.kids[0].path, ErrUnexpected, "element inside a text field ignored"))
+	}
+	return strings.TrimSpace(n.inline())
+}
+
+func (p *parser) intValue(n *node) *int {
+	s := p.value(n)
+	if n == nil || s == "" {
+		return nil
+	}
+	v, err := strconv.Atoi(s)
+	if err != nil || len(s) > 9 {
+		p.note(newErr(n.path, ErrInvalidValue, "%q is not a whole number", s))
+		return nil
+	}
+	return &v
+}
+
+func (p *parser) date(n *node) Date {
+	s := p.value(n)
+	if n == nil || s == "" {
+		return Date{}
+	}
+	d, nc, err := ParseDate(s)
+	if err != nil {
+		p.note(newErr(n.path, ErrDate, "%v", err))
+		return Date{}
+	}
+	if nc {
+		p.note(deviation(n.path, ErrDate, "date %q is not in the form yyyy/MM/dd", s))
+	}
+	return d
+}
+
+func (p *parser) timestamp(n *node) time.Time {
+	s := p.value(n)
+	if n == nil || s == "" {
+		return time.Time{}
+	}
+	t, nc, err := ParseTimestamp(s)
+	if err != nil {
+		p.note(newErr(n.path, ErrTimestamp, "%v", err))
+		return time.Time{}
+	}
+	if nc {
+		p.note(deviation(n.path, ErrTimestamp, "timestamp %q is not in the form yyyy/MM/dd HH:mm:ss", s))
+	}
+	return t
+}
+
+func (p *parser) code(n *node) agencyids.Code {
+	return agencyids.Code(p.value(n))
+}
+
+var orgSpecs = []childSpec{one("OrganId"), one("OrganizationInCharge"), one("OrganName"), one("OrganAdd"),
+	one("Email"), one("Telephone"), one("Fax"), one("Website")}
+
+func (p *parser) organization(n *node) (Organization, error) {
+	k, err := p.group(n, orgSpecs...)
+	if err != nil {
+		return Organization{}, err
+	}
+	return Organization{
+		OrganID:              p.code(k.first("OrganId")),
+		OrganizationInCharge: p.value(k.first("OrganizationInCharge")),
+		OrganName:            p.value(k.first("OrganName")),
+		OrganAdd:             p.value(k.first("OrganAdd")),
+		Email:                p.value(k.first("Email")),
+		Telephone:            p.value(k.first("Telephone")),
+		Fax:                  p.value(k.first("Fax")),
+		Website:              p.value(k.first("Website")),
+	}, nil
+}
+
+func (p *parser) messageHeader(pkt *Packet, mh *node) error {
+	var hasStatus, hasDoc bool
+	for _, k := range mh.kids {
+		switch k.name.Local {
+		case "StatusCode":
+			hasStatus = true
+		case "To", "Subject", "Code", "DocumentId", "PromulgationInfo":
+			if k.name.Local != "Code" || len(k.kids) > 0 {
+				hasDoc = true
+			}
+		}
+	}
+	switch {
+	case hasStatus && hasDoc:
+		return newErr(mh.path, ErrKind, "MessageHeader has both StatusCode and document elements")
+	case hasStatus:
+		return p.statusHeader(pkt, mh)
+	}
+	return p.documentHeader(pkt, mh)
+}
+
+func (p *parser) documentHeader(pkt *Packet, mh *node) error {
+	k, err := p.group(mh, one("From"), many("To"), one("Code"), one("PromulgationInfo"), one("DocumentType"),
+		one("Subject"), one("Content"), one("SignerInfo"), one("DueDate"), one("ToPlaces"), one("OtherInfo"),
+		many("ResponseFor"), one("SteeringType"), one("DocumentId"))
+	if err != nil {
+		return err
+	}
+	h := &DocumentHeader{}
+	if n := k.first("From"); n != nil {
+		if h.From, err = p.organization(n); err != nil {
+			return err
+		}
+	}
+	for _, n := range k["To"] {
+		o, err := p.organization(n)
+		if err != nil {
+			return err
+		}
+		h.To = append(h.To, o)
+	}
+	h.DocumentID = p.value(k.first("DocumentId"))
+	if n := k.first("Code"); n != nil {
+		ck, err := p.group(n, one("CodeNumber"), one("CodeNotation"))
+		if err != nil {
+			return err
+		}
+		h.Code = Code{Number: p.value(ck.first("CodeNumber")), Notation: p.value(ck.first("CodeNotation"))}
+	}
+	if n := k.first("PromulgationInfo"); n != nil {
+		pk, err := p.group(n, one("Place"), one("PromulgationDate"))
+		if err != nil {
+			return err
+		}
+		h.Promulgation = PromulgationInfo{Place: p.value(pk.first("Place")), Date: p.date(pk.first("PromulgationDate"))}
+	}
+	if n := k.first("DocumentType"); n != nil {
+		dk, err := p.group(n, one("Type"), one("TypeDetail"), one("TypeName"))
+		if err != nil {
+			return err
+		}
+		h.DocumentType = DocumentType{Type: p.intValue(dk.first("Type")), TypeDetail: p.intValue(dk.first("TypeDetail")), TypeName: p.value(dk.first("TypeName"))}
+	}
+	h.Subject = p.value(k.first("Subject"))
+	h.Content = p.value(k.first("Content"))
+	if n := k.first("SignerInfo"); n != nil {
+		sk, err := p.group(n, one("Competence"), one("Position"), one("FullName"))
+		if err != nil {
+			return err
+		}
+		h.Signer = SignerInfo{Competence: p.value(sk.first("Competence")), Position: p.value(sk.first("Position")), FullName: p.value(sk.first("FullName"))}
+	}
+	h.DueDate = p.date(k.first("DueDate"))
+	if n := k.first("ToPlaces"); n != nil {
+		tk, err := p.group(n, many("Place"))
+		if err != nil {
+			return err
+		}
+		for _, pl := range tk["Place"] {
+			h.ToPlaces = append(h.ToPlaces, p.value(pl))
+		}
+	}
+	if n := k.first("OtherInfo"); n != nil {
+		if h.OtherInfo, err = p.otherInfo(n); err != nil {
+			return err
+		}
+	}
+	for _, n := range k["ResponseFor"] {
+		r, err := p.responseFor(n)
+		if err != nil {
+			return err
+		}
+		if !r.IsZero() {
+			h.ResponseFor = append(h.ResponseFor, r)
+		}
+	}
+	h.SteeringType = p.intValue(k.first("SteeringType"))
+	pkt.Document = h
+	return nil
+}
+
+func (p *parser) otherInfo(n *node) (*OtherInfo, error) {
+	k, err := p.group(n, one("Priority"), one("SphereOfPromulgation"), one("TyperNotation"),
+		one("PromulgationAmount"), one("PageAmount"), one("Direction"), one("Appendixes"))
+	if err != nil {
+		return nil, err
+	}
+	o := &OtherInfo{
+		SphereOfPromulgation: p.value(k.first("SphereOfPromulgation")),
+		TyperNotation:        p.value(k.first("TyperNotation")),
+		PromulgationAmount:   p.intValue(k.first("PromulgationAmount")),
+		PageAmount:           p.intValue(k.first("PageAmount")),
+	}
+	if v := p.intValue(k.first("Priority")); v != nil {
+		pr := Priority(*v)
+		o.Priority = &pr
+	}
+	if dn := k.first("Direction"); dn != nil {
+		switch s := strings.ToLower(p.value(dn)); s {
+		case "true", "1":
+			t := true
+			o.Direction = &t
+		case "false", "0":
+			f := false
+			o.Direction = &f
+		case "":
+		default:
+			p.note(newErr(dn.path, ErrInvalidValue, "Direction %q is not true or false", s))
+		}
+	}
+	if an := k.first("Appendixes"); an != nil {
+		ak, err := p.group(an, many("Appendix"))
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range ak["Appendix"] {
+			o.Appendixes = append(o.Appendixes, p.value(a))
+		}
+	}
+	return o, nil
+}
+
+func (p *parser) responseFor(n *node) (ResponseFor, error) {
+	k, err := p.group(n, one("OrganId"), one("Code"), one("PromulgationDate"), one("DocumentId"))
+	if err != nil {
+		return ResponseFor{}, err
+	}
+	r := ResponseFor{OrganID: p.code(k.first("OrganId")), DocumentID: p.value(k.first("DocumentId")), PromulgationDate: p.date(k.first("PromulgationDate"))}
+	if c := k.first("Code"); c != nil {
+		if len(c.kids) > 0 {
+			// Some libraries nest CodeNumber/CodeNotation here.
+			ck, err := p.group(c, one("CodeNumber"), one("CodeNotation"))
+			if err != nil {
+				return ResponseFor{}, err
+			}
+			p.note(deviation(c.path, ErrUnexpected, "ResponseFor/Code is one \"number/notation\" string in QCVN 102"))
+			r.Code = Code{Number: p.value(ck.first("CodeNumber")), Notation: p.value(ck.first("CodeNotation"))}.String()
+		} else {
+			r.Code = p.value(c)
+		}
+	}
+	return r, nil
+}
+
+func (p *parser) staffInfo(n *node) (StaffInfo, error) {
+	if n == nil {
+		return StaffInfo{}, nil
+	}
+	k, err := p.group(n, one("Department"), one("Staff"), one("Email"), one("Mobile"))
+	if err != nil {
+		return StaffInfo{}, err
+	}
+	return StaffInfo{Department: p.value(k.first("Department")), Staff: p.value(k.first("Staff")),
+		Email: p.value(k.first("Email")), Mobile: p.value(k.first("Mobile"))}, nil
+}
+
+func (p *parser) statusHeader(pkt *Packet, mh *node) error {
+	k, err := p.group(mh, one("From"), one("ResponseFor"), one("StaffInfo"), one("StatusCode"), one("Description"), one("Timestamp"))
+	if err != nil {
+		return err
+	}
+	s := &StatusHeader{}
+	if n := k.first("From"); n != nil {
+		if s.From, err = p.organization(n); err != nil {
+			return err
+		}
+	}
+	if n := k.first("ResponseFor"); n != nil {
+		if s.ResponseFor, err = p.responseFor(n); err != nil {
+			return err
+		}
+	}
+	if s.Staff, err = p.staffInfo(k.first("StaffInfo")); err != nil {
+		return err
+	}
+	if n := k.first("StatusCode"); n != nil {
+		v := p.value(n)
+		c, err := strconv.Atoi(v)
+		switch {
+		case err != nil || len(v) > 3 || c < 0:
+			p.note(newErr(n.path, ErrStatusCode, "status code %q is not a number", v))
+		default:
+			s.Code = StatusCode(c)
+			if len(v) != 2 {
+				p.note(deviation(n.path, ErrStatusCode, "status code %q is not two digits", v))
+			}
+		}
+	}
+	s.Description = p.value(k.first("Description"))
+	s.Timestamp = p.timestamp(k.first("Timestamp"))
+	pkt.Status = s
+	return nil
+}
+
+func (p *parser) traceList(pkt *Packet, tl *node) error {
+	k, err := p.group(tl, many("TraceHeader"), childSpec{local: "Bussiness", alias: "Business"})
+	if err != nil {
+		return err
+	}
+	for _, th := range k["TraceHeader"] {
+		hk, err := p.group(th, one("OrganId"), one("Timestamp"))
+		if err != nil {
+			return err
+		}
+		pkt.Trace = append(pkt.Trace, TraceHeader{OrganID: p.code(hk.first("OrganId")), Timestamp: p.timestamp(hk.first("Timestamp"))})
+	}
+	if b := k.first("Bussiness"); b != nil {
+		if pkt.Business, err = p.business(b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (p *parser) business(n *node) (*Business, error) {
+	k, err := p.group(n, one("BussinessDocType"), one("BussinessDocReason"), one("DocumentId"), one("Paper"),
+		one("StaffInfo"), one("BussinessDocumentInfo"), one("ReplacementInfoList"))
+	if err != nil {
+		return nil, err
+	}
+	b := &Business{Reason: p.value(k.first("BussinessDocReason")), DocumentID: p.value(k.first("DocumentId")), Paper: p.intValue(k.first("Paper"))}
+	if v := p.intValue(k.first("BussinessDocType")); v != nil {
+		b.DocType = BusinessDocType(*v)
+	} else if k.first("BussinessDocType") == nil {
+		b.DocType = -1 // missing; Validate reports it
+	}
+	if b.Staff, err = p.staffInfo(k.first("StaffInfo")); err != nil {
+		return nil, err
+	}
+	if di := k.first("BussinessDocumentInfo"); di != nil {
+		dk, err := p.group(di, one("DocumentInfo"), one("DocumentReceiver"), one("ReceiverList"))
+		if err != nil {
+			return nil, err
+		}
+		info := &BusinessDocumentInfo{DocumentInfo: p.intValue(dk.first("DocumentInfo")), DocumentReceiver: p.intValue(dk.first("DocumentReceiver"))}
+		if rl := dk.first("ReceiverList"); rl != nil {
+			rk, err := p.group(rl, many("Receiver"))
+			if err != nil {
+				return nil, err
+			}
+			for _, r := range rk["Receiver"] {
+				fk, err := p.group(r, one("OrganId"), one("ReceiverType"))
+				if err != nil {
+					return nil, err
+				}
+				rec := Receiver{OrganID: p.code(fk.first("OrganId")), ReceiverType: -1}
+				if v := p.intValue(fk.first("ReceiverType")); v != nil {
+					rec.ReceiverType = *v
+				}
+				info.Receivers = append(info.Receivers, rec)
+			}
+		}
+		b.DocumentInfo = info
+	}
+	if rl := k.first("ReplacementInfoList"); rl != nil {
+		rk, err := p.group(rl, many("ReplacementInfo"))
+		if err != nil {
+			return nil, err
+		}
+		for _, ri := range rk["ReplacementInfo"] {
+			fk, err := p.group(ri, one("DocumentId"), one("OrganIdList"))
+			if err != nil {
+				return nil, err
+			}
+			info := ReplacementInfo{DocumentID: p.value(fk.first("DocumentId"))}
+			if ol := fk.first("OrganIdList"); ol != nil {
+				ok, err := p.group(ol, many("OrganId"))
+				if err != nil {
+					return nil, err
+				}
+				for _, o := range ok["OrganId"] {
+					info.OrganIDs = append(info.OrganIDs, p.code(o))
+				}
+			}
+			b.Replacements = append(b.Replacements, info)
+		}
+	}
+	return b, nil
+}
+
+func (p *parser) body(pkt *Packet, body *node) error {
+	k, err := p.group(body, one("edXMLManifest"))
+	if err != nil {
+		return err
+	}
+	man := k.first("edXMLManifest")
+	if man == nil {
+		return nil
+	}
+	if v, ok := man.attr("version"); ok && v != "1.0" {
+		p.note(deviation(man.path, ErrInvalidValue, "manifest version %q, want 1.0", v))
+	}
+	mk, err := p.group(man, many("Reference"))
+	if err != nil {
+		return err
+	}
+	if len(mk["Reference"]) > p.lim.MaxAttachments {
+		return newErr(man.path, ErrTooManyAttachments, "%d manifest entries, more than %d", len(mk["Reference"]), p.lim.MaxAttachments)
+	}
+	for _, r := range mk["Reference"] {
+		rk, err := p.group(r, one("ContentId"), one("ContentType"), one("Description"), one("AttachmentName"))
+		if err != nil {
+			return err
+		}
+		pkt.Manifest = append(pkt.Manifest, ManifestEntry{
+			ContentID:      p.contentID(rk.first("ContentId")),
+			ContentType:    p.value(rk.first("ContentType")),
+			Description:    p.value(rk.first("Description")),
+			AttachmentName: p.value(rk.first("AttachmentName")),
+		})
+	}
+	return nil
+}
+
+func (p *parser) contentID(n *node) string {
+	return strings.TrimPrefix(p.value(n), "cid:")
+}
+
+func (p *parser) attachments(pkt *Packet, ae *node) error {
+	k, err := p.group(ae, many("Attachment"))
+	if err != nil {
+		return err
+	}
+	if len(k["Attachment"]) > p.lim.MaxAttachments {
+		return newErr(ae.path, ErrTooManyAttachments, "%d attachments, more than %d", len(k["Attachment"]), p.lim.MaxAttachments)
+	}
+	for _, a := range k["Attachment"] {
+		ak, err := p.group(a, one("ContentId"), one("AttachmentName"), one("Description"), one("ContentType"), one("ContentTransferEncoded"))
+		if err != nil {
+			return err
+		}
+		att := &Attachment{
+			ContentID:   p.contentID(ak.first("ContentId")),
+			Name:        p.value(ak.first("AttachmentName")),
+			Description: p.value(ak.first("Description")),
+			ContentType: p.value(ak.first("ContentType")),
+		}
+		if cte := ak.first("ContentTransferEncoded"); cte != nil {
+			if len(cte.kids) > 0 {
+				return newErr(cte.kids[0].path, ErrUnexpected, "elements inside an attachment payload")
+			}
+			att.content = &encodedContent{src: p.src, pieces: cte.text}
+		}
+		pkt.Attachments = append(pkt.Attachments, att)
+	}
+	return nil
+}
+
+func (p *parser) signature(n *node) *Signature {
+	s := &Signature{Namespace: n.name.Space}
+	if s.Namespace != DSigNamespace {
+		p.note(deviation(n.path, ErrNamespace, "Signature is not in the XML-Signature namespace"))
+	}
+	var walk func(*node)
+	walk = func(n *node) {
+		for _, k := range n.kids {
+			alg, _ := k.attr("Algorithm")
+			switch k.name.Local {
+			case "CanonicalizationMethod":
+				if k.parent.name.Local == "SignedInfo" {
+					s.CanonicalizationMethod = alg
+				}
+			case "SignatureMethod":
+				s.SignatureMethod = alg
+			case "Reference":
+				uri, _ := k.attr("URI")
+				s.References = append(s.References, SignatureReference{URI: uri})
+			case "Transform":
+				if l := len(s.References); l > 0 {
+					s.References[l-1].Transforms = append(s.References[l-1].Transforms, alg)
+				}
+			case "DigestMethod":
+				if l := len(s.References); l > 0 {
+					s.References[l-1].DigestMethod = alg
+				}
+			case "X509Certificate":
+				s.Certificates = append(s.Certificates, strings.TrimSpace(k.inline()))
+			case "X509SubjectName":
+				s.SubjectNames = append(s.SubjectNames, strings.TrimSpace(k.inline()))
+			}
+			walk(k)
+		}
+	}
+	walk(n)
+	return s
+}

@@ -1,0 +1,320 @@
+package envelope
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+)
+
+// span is a run of source bytes [Off, Off+Len).
+type span struct {
+	Off, Len int64
+}
+
+// scanner sits between the source and encoding/xml. It passes bytes through
+// unchanged, except that a text run longer than maxText made only of base64
+// characters and XML white space (an attachment payload) is not passed on:
+// its position in the source is recorded and a marker comment carrying a
+// per-parse random nonce stands in its place. The parser turns the i-th
+// marker back into runs[i]. Everything else longer than maxText is refused,
+// so encoding/xml never buffers more than maxText bytes of anything.
+//
+// The scanner also enforces the size limit and refuses any <!DOCTYPE …> (or
+// other markup declaration) before the decoder sees it.
+type scanner struct {
+	src     io.Reader
+	off     int64 // source offset of the next byte to process
+	max     int64
+	maxText int
+	marker  []byte
+	runs    []span
+
+	in     []byte
+	out    []byte
+	outPos int
+	state  scanState
+	err    error
+
+	run      []byte // pending text of the current run, while not eliding
+	runStart int64
+	runB64   bool
+	eliding  bool
+
+	markLen int
+	quote   byte
+	last2   [2]byte
+	decl    []byte // collected markup declaration, for classification
+	declLvl int
+}
+
+type scanState int
+
+const (
+	stText     scanState = iota
+	stLT                 // after '<'
+	stBang               // after "<!"
+	stBangDash           // after "<!-"
+	stTag                // inside a start/end tag
+	stComment            // inside <!-- -->
+	stCDATA              // inside <![CDATA[ ]]>
+	stPI                 // inside <? ?>
+	stDecl               // inside <!DOCTYPE …>, collected only to be refused
+)
+
+// b64 marks bytes that may appear in an elidable run.
+var b64 = func() (t [256]bool) {
+	for c := 'A'; c <= 'Z'; c++ {
+		t[c] = true
+	}
+	for c := 'a'; c <= 'z'; c++ {
+		t[c] = true
+	}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	for _, c := range "+/= \t\r\n" {
+		t[c] = true
+	}
+	return
+}()
+
+func newScanner(src io.Reader, max int64, maxText int, nonce string) *scanner {
+	return &scanner{
+		src:     src,
+		max:     max,
+		maxText: maxText,
+		marker:  []byte("<!--" + nonce + "-->"),
+		in:      make([]byte, 32<<10),
+		runB64:  true,
+	}
+}
+
+func (s *scanner) Read(p []byte) (int, error) {
+	for len(s.out) == s.outPos {
+		if s.err != nil {
+			return 0, s.err
+		}
+		n, err := s.src.Read(s.in)
+		if n > 0 {
+			if s.off+int64(n) > s.max {
+				s.err = &Error{Err: ErrTooLarge, Msg: fmt.Sprintf("packet is larger than %d bytes", s.max)}
+				return 0, s.err
+			}
+			if perr := s.process(s.in[:n]); perr != nil {
+				s.err = perr
+				if len(s.out) == s.outPos {
+					return 0, s.err
+				}
+			}
+		}
+		if err != nil {
+			if s.err == nil {
+				s.finish()
+				s.err = err
+			}
+		}
+	}
+	n := copy(p, s.out[s.outPos:])
+	s.outPos += n
+	if s.outPos == len(s.out) {
+		s.out, s.outPos = s.out[:0], 0
+	}
+	return n, nil
+}
+
+// finish flushes a text run still open at end of input.
+func (s *scanner) finish() {
+	if s.state != stText {
+		return
+	}
+	if s.eliding {
+		s.endElided()
+	} else {
+		s.out = append(s.out, s.run...)
+		s.run = s.run[:0]
+	}
+}
+
+func (s *scanner) endElided() {
+	s.runs = append(s.runs, span{Off: s.runStart, Len: s.off - s.runStart})
+	s.out = append(s.out, s.marker...)
+	s.eliding = false
+	s.runB64 = true
+}
+
+func (s *scanner) process(b []byte) error {
+	for len(b) > 0 {
+		if s.state == stText {
+			i := bytes.IndexByte(b, '<')
+			seg := b
+			if i >= 0 {
+				seg = b[:i]
+			}
+			if err := s.text(seg); err != nil {
+				return err
+			}
+			s.off += int64(len(seg))
+			b = b[len(seg):]
+			if i < 0 {
+				return nil
+			}
+			// End of the run.
+			if s.eliding {
+				s.endElided()
+			} else {
+				s.out = append(s.out, s.run...)
+				s.run = s.run[:0]
+				s.runB64 = true
+			}
+			s.out = append(s.out, '<')
+			s.off++
+			b = b[1:]
+			s.state = stLT
+			s.markLen = 1
+			continue
+		}
+		c := b[0]
+		s.off++
+		b = b[1:]
+		if err := s.markup(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// text handles a segment of a text run (no '<' in it).
+func (s *scanner) text(seg []byte) error {
+	if len(seg) == 0 {
+		return nil
+	}
+	if s.eliding {
+		for j, c := range seg {
+			if !b64[c] {
+				return &Error{Err: ErrTextTooLong, Msg: fmt.Sprintf("text longer than %d bytes (at byte %d)", s.maxText, s.off+int64(j))}
+			}
+		}
+		return nil
+	}
+	if s.runB64 {
+		for _, c := range seg {
+			if !b64[c] {
+				s.runB64 = false
+				break
+			}
+		}
+	}
+	if len(s.run)+len(seg) <= s.maxText {
+		s.run = append(s.run, seg...)
+		return nil
+	}
+	if !s.runB64 {
+		return &Error{Err: ErrTextTooLong, Msg: fmt.Sprintf("text longer than %d bytes (at byte %d)", s.maxText, s.runStart)}
+	}
+	// A long base64 run: stop buffering it.
+	s.eliding = true
+	s.run = s.run[:0]
+	return nil
+}
+
+func (s *scanner) markup(c byte) error {
+	s.out = append(s.out, c)
+	s.markLen++
+	if s.markLen > s.maxText && s.state != stDecl {
+		return &Error{Err: ErrMarkupTooLong, Msg: fmt.Sprintf("markup longer than %d bytes (at byte %d)", s.maxText, s.off)}
+	}
+	switch s.state {
+	case stLT:
+		switch c {
+		case '!':
+			s.state = stBang
+		case '?':
+			s.state, s.last2 = stPI, [2]byte{}
+		default:
+			s.state, s.quote = stTag, 0
+			if c == '>' {
+				s.toText()
+			}
+		}
+	case stBang:
+		switch c {
+		case '-':
+			s.state = stBangDash
+		case '[':
+			s.state, s.last2 = stCDATA, [2]byte{}
+		default:
+			// <!DOCTYPE, <!ENTITY, <!ELEMENT …: collect to classify, then refuse.
+			s.state = stDecl
+			s.decl = append(s.decl[:0], '<', '!', c)
+		}
+	case stBangDash:
+		if c != '-' {
+			return &Error{Err: ErrMalformed, Msg: fmt.Sprintf("malformed comment at byte %d", s.off)}
+		}
+		s.state, s.last2 = stComment, [2]byte{}
+	case stComment:
+		if c == '>' && s.last2 == [2]byte{'-', '-'} {
+			s.toText()
+		} else {
+			s.last2 = [2]byte{s.last2[1], c}
+		}
+	case stCDATA:
+		if c == '>' && s.last2 == [2]byte{']', ']'} {
+			s.toText()
+		} else {
+			s.last2 = [2]byte{s.last2[1], c}
+		}
+	case stPI:
+		if c == '>' && s.last2[1] == '?' {
+			s.toText()
+		} else {
+			s.last2 = [2]byte{s.last2[1], c}
+		}
+	case stTag:
+		switch {
+		case s.quote != 0:
+			if c == s.quote {
+				s.quote = 0
+			}
+		case c == '"' || c == '\'':
+			s.quote = c
+		case c == '>':
+			s.toText()
+		}
+	case stDecl:
+		s.decl = append(s.decl, c)
+		switch c {
+		case '[':
+			s.declLvl++
+		case ']':
+			s.declLvl--
+		case '>':
+			if s.declLvl <= 0 {
+				return s.refuseDecl()
+			}
+		}
+		if len(s.decl) >= s.maxText {
+			return s.refuseDecl()
+		}
+	}
+	return nil
+}
+
+func (s *scanner) toText() {
+	s.state = stText
+	s.runStart = s.off
+	s.runB64 = true
+}
+
+// refuseDecl rejects a markup declaration: external entities (SYSTEM or
+// PUBLIC identifiers) get their own error, any other DTD ErrDTD.
+func (s *scanner) refuseDecl() error {
+	d := s.decl
+	if len(d) > 64 {
+		d = d[:64]
+	}
+	if bytes.Contains(s.decl, []byte("SYSTEM")) || bytes.Contains(s.decl, []byte("PUBLIC")) {
+		return &Error{Err: ErrExternalEntity, Msg: fmt.Sprintf("external entity or DTD reference refused: %q…", d)}
+	}
+	return &Error{Err: ErrDTD, Msg: fmt.Sprintf("markup declaration refused: %q…", d)}
+}

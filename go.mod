@@ -1,0 +1,3 @@
+module github.com/edocgw/edocgw
+
+go 1.26.8
