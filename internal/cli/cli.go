@@ -1,0 +1,183 @@
+package cli
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/edocgw/edocgw/envelope"
+)
+
+// Exit codes.
+const (
+	ExitOK    = 0
+	ExitInput = 1 // bad input: an invalid file or code, a failed operation
+	ExitUsage = 2 // the command line itself is wrong
+)
+
+// Env is what a command may touch.
+type Env struct {
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+func (e Env) now() time.Time {
+	if e.Now != nil {
+		return e.Now()
+	}
+	return time.Now()
+}
+
+type command struct {
+	name    string
+	summary string
+	run     func(args []string, env Env) error
+	sub     []*command
+}
+
+func commands() []*command {
+	return []*command{
+		{name: "serve", summary: "run the gateway", run: runServe},
+		{name: "envelope", summary: "edXML packets", sub: []*command{
+			{name: "validate", summary: "check packets: OK FILE KIND FROM -> TO or INVALID FILE: PATH: MESSAGE", run: runEnvelopeValidate},
+			{name: "build", summary: "build a document or status packet from flags and files", run: runEnvelopeBuild},
+		}},
+		{name: "agency", summary: "agency codes and the directory", sub: []*command{
+			{name: "validate", summary: "check agency codes", run: runAgencyValidate},
+			{name: "import", summary: "import agencies from a CSV or JSON file into the directory", run: runAgencyImport},
+			{name: "show", summary: "show an agency of the directory", run: runAgencyShow},
+			{name: "search", summary: "find agencies by name prefix", run: runAgencySearch},
+		}},
+	}
+}
+
+// usageError is a wrong command line (exit 2).
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
+
+// silentError carries an exit code for a failure already reported.
+type silentError struct{ code int }
+
+func (e *silentError) Error() string { return fmt.Sprintf("exit %d", e.code) }
+
+// Main runs the command line args and returns the exit code.
+func Main(args []string, env Env) int {
+	err := dispatch(commands(), nil, args, env)
+	var ue *usageError
+	var se *silentError
+	switch {
+	case err == nil:
+		return ExitOK
+	case errors.As(err, &se):
+		return se.code
+	case errors.Is(err, flag.ErrHelp):
+		return ExitOK
+	case errors.As(err, &ue):
+		fmt.Fprintf(env.Stderr, "edocgw: %v\n", err)
+		return ExitUsage
+	}
+	var ps envelope.Problems
+	if errors.As(err, &ps) {
+		for _, p := range ps {
+			fmt.Fprintf(env.Stderr, "edocgw: %v\n", p)
+		}
+		return ExitInput
+	}
+	fmt.Fprintf(env.Stderr, "edocgw: %v\n", err)
+	return ExitInput
+}
+
+func dispatch(cmds []*command, path []string, args []string, env Env) error {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		printUsage(env.Stderr, cmds, path)
+		if len(args) == 0 {
+			return &silentError{ExitUsage}
+		}
+		return nil
+	}
+	for _, c := range cmds {
+		if c.name != args[0] {
+			continue
+		}
+		if c.sub != nil {
+			return dispatch(c.sub, append(path, c.name), args[1:], env)
+		}
+		return c.run(args[1:], env)
+	}
+	printUsage(env.Stderr, cmds, path)
+	return usagef("unknown command %q", strings.Join(append(path, args[0]), " "))
+}
+
+func printUsage(w io.Writer, cmds []*command, path []string) {
+	prefix := strings.Join(append([]string{"edocgw"}, path...), " ")
+	fmt.Fprintf(w, "usage: %s COMMAND [flags] [args]\n\ncommands:\n", prefix)
+	for _, c := range cmds {
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintf(w, "\n'%s COMMAND --help' describes a command.\n", prefix)
+}
+
+// flags is a flag set that lets flags and arguments interleave
+// (edocgw envelope validate a.xml --json b.xml).
+type flags struct {
+	*flag.FlagSet
+	usage string
+}
+
+func newFlags(name, usage string, env Env) *flags {
+	fs := flag.NewFlagSet("edocgw "+name, flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	f := &flags{FlagSet: fs, usage: usage}
+	fs.Usage = func() {
+		fmt.Fprintf(env.Stderr, "usage: edocgw %s %s\n", name, usage)
+		fs.PrintDefaults()
+	}
+	return f
+}
+
+// parse returns the positional arguments.
+func (f *flags) parse(args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := f.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, &usageError{err.Error()}
+		}
+		rest := f.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		if rest[0] == "--" {
+			return append(pos, rest[1:]...), nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
+// multi is a repeatable string flag.
+type multi []string
+
+func (m *multi) String() string     { return strings.Join(*m, ",") }
+func (m *multi) Set(s string) error { *m = append(*m, s); return nil }
+
+func writeJSONLine(w io.Writer, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(w, "%s\n", b)
+	return err
+}
