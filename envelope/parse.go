@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/edocgw/edocgw/agencyids"
 )
@@ -48,9 +49,9 @@ func ParseReaderAt(r io.ReaderAt, size int64, opts Options) (*Packet, error) {
 	if err != nil {
 		return nil, err
 	}
-	sc := newScanner(io.NewSectionReader(r, 0, size), lim.MaxBytes, lim.MaxText, nonce)
+	sc := newScanner(r, size, lim.MaxBytes, lim.MaxText, nonce)
 	p := &parser{lim: lim, src: r, sc: sc, nonce: []byte(nonce)}
-	root, err := p.tree(bufio.NewReaderSize(sc, 16<<10))
+	root, err := p.tree(bufio.NewReaderSize(sc, 4<<10))
 	if err != nil {
 		return nil, err
 	}
@@ -63,7 +64,7 @@ func newNonce(r io.Reader) (string, error) {
 	}
 	var b [12]byte
 	if _, err := io.ReadFull(r, b[:]); err != nil {
-		return "", fmt.Errorf("envelope: parse nonce: %w", err)
+		return "", newErr("", ErrRead, "parse nonce: %v", err)
 	}
 	return "edocgw-run-" + hex.EncodeToString(b[:]), nil
 }
@@ -75,9 +76,16 @@ type node struct {
 	parent *node
 	kids   []*node
 	index  int // 1-based among preceding siblings of the same local name
-	text   []piece
-	tlen   int
-	path   string
+	// seen counts the children by local name so that index is found in
+	// constant time: scanning the siblings made a wide element quadratic
+	// (20 000 siblings with long names took seconds).
+	seen map[string]int
+	text []piece
+	tlen int
+	path string
+	// hasText: non-space text seen; interrupted: a comment or PI came
+	// after it; noted: the resulting ErrCommentInValue is recorded.
+	hasText, interrupted, noted bool
 }
 
 func (n *node) attr(local string) (string, bool) {
@@ -132,50 +140,60 @@ func (p *parser) tree(r io.Reader) (*node, error) {
 			if cur == nil && root != nil {
 				return nil, newErr("", ErrMalformed, "content after the root element")
 			}
+			// The element's path, with its index among same-named
+			// siblings, is known before the limits are checked, so that a
+			// limit error names the element that crossed it (".../Place[19996]",
+			// not the first Place).
+			index := 1
+			if cur != nil {
+				index += cur.seen[t.Name.Local] // a nil map reads as 0
+			}
+			path := pathOf(cur, t.Name.Local)
+			if index > 1 {
+				path += "[" + strconv.Itoa(index) + "]"
+			}
 			depth++
 			if depth > p.lim.MaxDepth {
-				return nil, newErr(pathOf(cur, t.Name.Local), ErrTooDeep, "elements nested deeper than %d", p.lim.MaxDepth)
+				return nil, newErr(path, ErrTooDeep, "elements nested deeper than %d", p.lim.MaxDepth)
 			}
 			p.nelem++
 			if p.nelem > p.lim.MaxElements {
-				return nil, newErr(pathOf(cur, t.Name.Local), ErrTooManyElements, "more than %d elements", p.lim.MaxElements)
+				return nil, newErr(path, ErrTooManyElements, "more than %d elements", p.lim.MaxElements)
 			}
 			if len(t.Attr) > p.lim.MaxAttributes {
-				return nil, newErr(pathOf(cur, t.Name.Local), ErrTooManyAttributes, "%d attributes on one element, more than %d", len(t.Attr), p.lim.MaxAttributes)
+				return nil, newErr(path, ErrTooManyAttributes, "%d attributes on one element, more than %d", len(t.Attr), p.lim.MaxAttributes)
 			}
-			n := &node{name: t.Name, attrs: t.Attr, parent: cur, index: 1}
+			// encoding/xml does not enforce the well-formedness constraint
+			// that attribute names are unique (XML 1.0 §3.1, Namespaces
+			// §6.3); other parsers would keep the first or the last one, so
+			// a repeated attribute is refused rather than guessed at.
+			if a, dup := dupAttr(t.Attr); dup {
+				return nil, newErr(path, ErrMalformed, "attribute {%s}%s repeated", clip(a.Space), clip(a.Local))
+			}
+			n := &node{name: t.Name, attrs: t.Attr, parent: cur, index: index, path: path}
 			if cur != nil {
-				for _, k := range cur.kids {
-					if k.name.Local == n.name.Local {
-						n.index++
-					}
+				if cur.seen == nil {
+					cur.seen = map[string]int{}
 				}
+				cur.seen[n.name.Local] = index
 				cur.kids = append(cur.kids, n)
 			} else {
 				root = n
-			}
-			n.path = pathOf(cur, n.name.Local)
-			if n.index > 1 {
-				n.path += "[" + strconv.Itoa(n.index) + "]"
 			}
 			cur = n
 		case xml.EndElement:
 			depth--
 			cur = cur.parent
 		case xml.CharData:
-			if cur == nil {
-				if len(bytes.TrimLeft(t, " \t\r\n")) > 0 {
-					return nil, newErr("", ErrMalformed, "text outside the root element")
-				}
-				continue
+			if root == nil {
+				t = bytes.TrimPrefix(t, []byte("\uFEFF")) // a byte order mark
 			}
-			if cur.tlen+len(t) > p.lim.MaxText {
-				return nil, newErr(cur.path, ErrTextTooLong, "text longer than %d bytes", p.lim.MaxText)
+			if err := p.text(cur, t); err != nil {
+				return nil, err
 			}
-			cur.tlen += len(t)
-			cur.text = append(cur.text, piece{text: bytes.Clone(t)})
 		case xml.Comment:
 			if !bytes.Equal(t, p.nonce) {
+				p.interrupt(cur)
 				continue
 			}
 			if p.nrun >= len(p.sc.runs) {
@@ -183,19 +201,43 @@ func (p *parser) tree(r io.Reader) (*node, error) {
 			}
 			run := p.sc.runs[p.nrun]
 			p.nrun++
-			if cur == nil || cur.name.Local != "ContentTransferEncoded" {
-				path := ""
-				if cur != nil {
-					path = cur.path
-				}
+			if cur != nil && cur.name.Local == "ContentTransferEncoded" {
+				cur.text = append(cur.text, piece{run: run})
+				continue
+			}
+			// A base64-looking run where a value stands: it is text after
+			// all, if it is short enough to be one.
+			path, tlen := "", 0
+			if cur != nil {
+				path, tlen = cur.path, cur.tlen
+			}
+			if run.Len+int64(tlen) > int64(p.lim.MaxText) {
 				return nil, newErr(path, ErrTextTooLong, "text of %d bytes is longer than %d bytes", run.Len, p.lim.MaxText)
 			}
-			cur.text = append(cur.text, piece{run: run})
+			text, err := p.readRun(run)
+			if err != nil {
+				return nil, err
+			}
+			if err := p.text(cur, text); err != nil {
+				return nil, err
+			}
 		case xml.Directive:
-			return nil, newErr("", ErrDTD, "markup declarations are not allowed")
+			// The scanner refuses a declaration when it sees its end, but the
+			// decoder may complete the token first: classify it the same way
+			// so an external entity is reported as such, not as a bare DTD.
+			return nil, declErr(append([]byte("<!"), t...))
 		case xml.ProcInst:
-			// The XML declaration is checked by the decoder; others are ignored.
+			// The XML declaration is checked by the decoder; others are
+			// ignored, but not inside a value.
+			p.interrupt(cur)
 		}
+	}
+	if p.nrun != len(p.sc.runs) {
+		// A marker the decoder did not return as a comment (it read it as
+		// part of a comment, PI or CDATA section): the scanner and the
+		// decoder disagree about the structure, the mirror image of the
+		// out-of-order check above.
+		return nil, newErr("", ErrMalformed, "internal: payload run not placed")
 	}
 	if root == nil {
 		return nil, newErr("", ErrNotEdXML, "no root element")
@@ -203,11 +245,104 @@ func (p *parser) tree(r io.Reader) (*node, error) {
 	return root, nil
 }
 
+// pathOf is the path of a child named local of parent. Each node keeps its
+// own path, so names are clipped: with whole names, 32 levels of 60 KB names
+// made every element below them carry a 2 MB path (gigabytes from a packet
+// of a few megabytes). edXML names are short and never clipped.
+// text adds character data to cur (nil: outside the root element).
+func (p *parser) text(cur *node, t []byte) error {
+	if cur == nil {
+		if len(bytes.TrimLeft(t, " \t\r\n")) > 0 {
+			return newErr("", ErrMalformed, "text outside the root element")
+		}
+		return nil
+	}
+	if cur.tlen+len(t) > p.lim.MaxText {
+		return newErr(cur.path, ErrTextTooLong, "text longer than %d bytes", p.lim.MaxText)
+	}
+	cur.tlen += len(t)
+	nonSpace := len(bytes.TrimLeft(t, " \t\r\n")) > 0
+	if nonSpace && cur.interrupted && !cur.noted && cur.name.Local != "ContentTransferEncoded" {
+		// "000.00.00.<!---->G22": parsers that keep only the first text
+		// node read another value than those that join them, and a
+		// signature does not cover comments.
+		cur.noted = true
+		p.note(deviation(cur.path, ErrCommentInValue, "a comment or processing instruction splits this value"))
+	}
+	cur.hasText = cur.hasText || nonSpace
+	// Text split by comments or processing instructions is joined to the
+	// inline piece before it: one piece per CharData token let a run of
+	// "a<!---->" cost several times its size in memory.
+	if l := len(cur.text); l > 0 && cur.text[l-1].text != nil {
+		cur.text[l-1].text = append(cur.text[l-1].text, t...)
+		return nil
+	}
+	cur.text = append(cur.text, piece{text: bytes.Clone(t)})
+	return nil
+}
+
+// interrupt records a comment or processing instruction after text in cur.
+func (p *parser) interrupt(cur *node) {
+	if cur != nil && cur.hasText {
+		cur.interrupted = true
+	}
+}
+
+// readRun reads a skipped run back from the source as the text a parser
+// would see: base64 characters and white space, line ends normalized.
+func (p *parser) readRun(run span) ([]byte, error) {
+	b := make([]byte, run.Len)
+	if _, err := p.src.ReadAt(b, run.Off); err != nil {
+		return nil, newErr("", ErrRead, "cannot read the packet: %v", err)
+	}
+	b = bytes.ReplaceAll(b, []byte("\r\n"), []byte("\n"))
+	return bytes.ReplaceAll(b, []byte("\r"), []byte("\n")), nil
+}
+
 func pathOf(parent *node, local string) string {
 	if parent == nil {
-		return "/" + local
+		return "/" + clip(local)
 	}
-	return parent.path + "/" + local
+	return parent.path + "/" + clip(local)
+}
+
+// maxNameInMsg is the longest name or namespace quoted in a path or message.
+const maxNameInMsg = 64
+
+// clip shortens s to at most maxNameInMsg bytes, on a rune boundary, marking
+// the cut with "…".
+func clip(s string) string {
+	if len(s) <= maxNameInMsg {
+		return s
+	}
+	i := maxNameInMsg
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i] + "…"
+}
+
+// dupAttr returns an attribute whose name (namespace and local name) appears
+// twice in as.
+func dupAttr(as []xml.Attr) (xml.Name, bool) {
+	if len(as) <= 16 {
+		for i := range as {
+			for j := i + 1; j < len(as); j++ {
+				if as[i].Name == as[j].Name {
+					return as[i].Name, true
+				}
+			}
+		}
+		return xml.Name{}, false
+	}
+	seen := make(map[xml.Name]bool, len(as))
+	for _, a := range as {
+		if seen[a.Name] {
+			return a.Name, true
+		}
+		seen[a.Name] = true
+	}
+	return xml.Name{}, false
 }
 
 func (p *parser) decodeErr(err error, cur *node) error {
@@ -311,10 +446,18 @@ func (p *parser) packet(root *node) (*Packet, error) {
 
 // noStraySignature refuses Signature elements anywhere but as a child of
 // edXMLHeader: a second or displaced signature is how wrapping attacks start.
+//
+// An element is a Signature by its local name, whatever its namespace (an
+// unbound prefix or a made-up namespace must not hide one from this check
+// while a verifier that goes by local name finds it), and the header is the
+// packet's own /edXML/edXMLEnvelope/edXMLHeader in the edXML namespace, not
+// any element of that local name (a look-alike header in another namespace,
+// or nested under AttachmentEncoded, is ignored as unknown and must not
+// shelter a second signature).
 func (p *parser) noStraySignature(n *node) error {
 	for _, k := range n.kids {
-		if k.name.Local == "Signature" && (k.name.Space == DSigNamespace || k.name.Space == Namespace || k.name.Space == "") {
-			if n.name.Local != "edXMLHeader" || n.parent == nil || n.parent.name.Local != "edXMLEnvelope" {
+		if k.name.Local == "Signature" {
+			if !isHeader(n) {
 				return newErr(k.path, ErrUnexpected, "Signature is allowed only in edXMLHeader")
 			}
 			continue // its own children are the signature's business
@@ -324,6 +467,15 @@ func (p *parser) noStraySignature(n *node) error {
 		}
 	}
 	return nil
+}
+
+// isHeader reports whether n is the packet's edXMLHeader (the root, edXML in
+// the edXML namespace, is checked before).
+func isHeader(n *node) bool {
+	env := n.parent
+	return n.name == xml.Name{Space: Namespace, Local: "edXMLHeader"} &&
+		env != nil && env.name == xml.Name{Space: Namespace, Local: "edXMLEnvelope"} &&
+		env.parent != nil && env.parent.parent == nil
 }
 
 // childSpec says how often a child may appear.
@@ -362,9 +514,15 @@ func (p *parser) group(n *node, specs ...childSpec) (kids, error) {
 				break
 			}
 		}
-		ok := spec != nil && (k.name.Space == Namespace || (spec.isSig && (k.name.Space == DSigNamespace || k.name.Space == "")))
+		// A Signature is one in any namespace (signature notes those not in
+		// the XML-Signature one), so that a second one in a made-up
+		// namespace is a duplicate, not an unknown element beside the first.
+		ok := spec != nil && (k.name.Space == Namespace || spec.isSig)
 		if !ok {
-			p.note(deviation(k.path, ErrUnknown, "unknown element {%s}%s ignored", k.name.Space, k.name.Local))
+			// Names are clipped: a long namespace declared once and quoted
+			// in the note of each of thousands of children was an
+			// amplification of memory.
+			p.note(deviation(k.path, ErrUnknown, "unknown element {%s}%s ignored", clip(k.name.Space), clip(k.name.Local)))
 			continue
 		}
 		if spec.alias != "" && k.name.Local == spec.alias {
@@ -397,12 +555,22 @@ func (p *parser) intValue(n *node) *int {
 	if n == nil || s == "" {
 		return nil
 	}
-	v, err := strconv.Atoi(s)
+	v, err := wholeNumber(s)
 	if err != nil || len(s) > 9 {
 		p.note(newErr(n.path, ErrInvalidValue, "%q is not a whole number", s))
 		return nil
 	}
 	return &v
+}
+
+// wholeNumber reads an optional minus sign and decimal digits: not "+1",
+// not " 1", which strconv.Atoi would take.
+func wholeNumber(s string) (int, error) {
+	d := strings.TrimPrefix(s, "-")
+	if d == "" || strings.Trim(d, "0123456789") != "" {
+		return 0, strconv.ErrSyntax
+	}
+	return strconv.Atoi(s)
 }
 
 func (p *parser) date(n *node) Date {
@@ -462,11 +630,13 @@ func (p *parser) organization(n *node) (Organization, error) {
 }
 
 func (p *parser) messageHeader(pkt *Packet, mh *node) error {
-	var hasStatus, hasDoc bool
+	var hasStatus, hasDoc, statusOnly bool
 	for _, k := range mh.kids {
 		switch k.name.Local {
 		case "StatusCode":
 			hasStatus = true
+		case "StaffInfo", "Description", "Timestamp":
+			statusOnly = true
 		case "To", "Subject", "Code", "DocumentId", "PromulgationInfo":
 			if k.name.Local != "Code" || len(k.kids) > 0 {
 				hasDoc = true
@@ -476,7 +646,11 @@ func (p *parser) messageHeader(pkt *Packet, mh *node) error {
 	switch {
 	case hasStatus && hasDoc:
 		return newErr(mh.path, ErrKind, "MessageHeader has both StatusCode and document elements")
-	case hasStatus:
+	case hasStatus, statusOnly && !hasDoc:
+		// A header with the elements only a status has and none only a
+		// document has is a status that lacks its StatusCode: read as a
+		// document, it was reported as a document missing its To,
+		// Subject… instead of as a status missing its code.
 		return p.statusHeader(pkt, mh)
 	}
 	return p.documentHeader(pkt, mh)
@@ -658,8 +832,10 @@ func (p *parser) statusHeader(pkt *Packet, mh *node) error {
 	}
 	if n := k.first("StatusCode"); n != nil {
 		v := p.value(n)
-		c, err := strconv.Atoi(v)
+		c, err := wholeNumber(v)
 		switch {
+		case v == "":
+			// Code stays 0: Validate reports it missing.
 		case err != nil || len(v) > 3 || c < 0:
 			p.note(newErr(n.path, ErrStatusCode, "status code %q is not a number", v))
 		default:

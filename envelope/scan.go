@@ -12,11 +12,12 @@ type span struct {
 }
 
 // scanner sits between the source and encoding/xml. It passes bytes through
-// unchanged, except that a text run longer than maxText made only of base64
+// unchanged, except that a text run longer than elideAt made only of base64
 // characters and XML white space (an attachment payload) is not passed on:
 // its position in the source is recorded and a marker comment carrying a
 // per-parse random nonce stands in its place. The parser turns the i-th
-// marker back into runs[i]. Everything else longer than maxText is refused,
+// marker back into runs[i]: a payload, or, where a value stands, the run's
+// text read back from the source. Everything else longer than maxText is refused,
 // so encoding/xml never buffers more than maxText bytes of anything.
 //
 // The scanner also enforces the size limit and refuses any <!DOCTYPE …> (or
@@ -26,6 +27,8 @@ type scanner struct {
 	off     int64 // source offset of the next byte to process
 	max     int64
 	maxText int
+	elideAt int
+	at      io.ReaderAt // the source again, to put back a run that is not a payload
 	marker  []byte
 	runs    []span
 
@@ -78,13 +81,19 @@ var b64 = func() (t [256]bool) {
 	return
 }()
 
-func newScanner(src io.Reader, max int64, maxText int, nonce string) *scanner {
+// elideAt is the length from which a base64 run is skipped rather than
+// handed to encoding/xml, which reads text a byte at a time.
+const elideAt = 1 << 10
+
+func newScanner(src io.ReaderAt, size, max int64, maxText int, nonce string) *scanner {
 	return &scanner{
-		src:     src,
+		src:     io.NewSectionReader(src, 0, size),
+		at:      src,
 		max:     max,
 		maxText: maxText,
+		elideAt: min(elideAt, maxText),
 		marker:  []byte("<!--" + nonce + "-->"),
-		in:      make([]byte, 32<<10),
+		in:      make([]byte, min(32<<10, int(size)+1)),
 		runB64:  true,
 	}
 }
@@ -95,6 +104,9 @@ func (s *scanner) Read(p []byte) (int, error) {
 			return 0, s.err
 		}
 		n, err := s.src.Read(s.in)
+		if err != nil && err != io.EOF {
+			err = &Error{Err: ErrRead, Msg: "cannot read the packet: " + err.Error()}
+		}
 		if n > 0 {
 			if s.off+int64(n) > s.max {
 				s.err = &Error{Err: ErrTooLarge, Msg: fmt.Sprintf("packet is larger than %d bytes", s.max)}
@@ -111,6 +123,11 @@ func (s *scanner) Read(p []byte) (int, error) {
 			if s.err == nil {
 				s.finish()
 				s.err = err
+				if err == io.EOF && s.state == stDecl {
+					// A declaration cut off by the end of the input is
+					// refused for what it is, not reported as truncation.
+					s.err = s.refuseDecl()
+				}
 			}
 		}
 	}
@@ -189,11 +206,25 @@ func (s *scanner) text(seg []byte) error {
 		return nil
 	}
 	if s.eliding {
-		for j, c := range seg {
-			if !b64[c] {
-				return &Error{Err: ErrTextTooLong, Msg: fmt.Sprintf("text longer than %d bytes (at byte %d)", s.maxText, s.off+int64(j))}
-			}
+		j := 0
+		for j < len(seg) && b64[seg[j]] {
+			j++
 		}
+		if j == len(seg) {
+			return nil
+		}
+		// Not a payload after all (a long plain-ASCII value, say): put the
+		// run back, read from the source, and go on buffering it.
+		n := s.off + int64(j) - s.runStart
+		if n+int64(len(seg)-j) > int64(s.maxText) {
+			return &Error{Err: ErrTextTooLong, Msg: fmt.Sprintf("text longer than %d bytes (at byte %d)", s.maxText, s.runStart)}
+		}
+		s.run = append(s.run[:0], make([]byte, n)...)
+		if _, err := s.at.ReadAt(s.run, s.runStart); err != nil {
+			return &Error{Err: ErrRead, Msg: fmt.Sprintf("cannot read the packet: %v", err)}
+		}
+		s.eliding, s.runB64 = false, false
+		s.run = append(s.run, seg...)
 		return nil
 	}
 	if s.runB64 {
@@ -204,11 +235,11 @@ func (s *scanner) text(seg []byte) error {
 			}
 		}
 	}
-	if len(s.run)+len(seg) <= s.maxText {
+	switch n := len(s.run) + len(seg); {
+	case n <= s.elideAt || (!s.runB64 && n <= s.maxText):
 		s.run = append(s.run, seg...)
 		return nil
-	}
-	if !s.runB64 {
+	case !s.runB64:
 		return &Error{Err: ErrTextTooLong, Msg: fmt.Sprintf("text longer than %d bytes (at byte %d)", s.maxText, s.runStart)}
 	}
 	// A long base64 run: stop buffering it.
@@ -244,7 +275,7 @@ func (s *scanner) markup(c byte) error {
 			s.state, s.last2 = stCDATA, [2]byte{}
 		default:
 			// <!DOCTYPE, <!ENTITY, <!ELEMENT …: collect to classify, then refuse.
-			s.state = stDecl
+			s.state, s.quote, s.declLvl = stDecl, 0, 0
 			s.decl = append(s.decl[:0], '<', '!', c)
 		}
 	case stBangDash:
@@ -283,12 +314,21 @@ func (s *scanner) markup(c byte) error {
 		}
 	case stDecl:
 		s.decl = append(s.decl, c)
-		switch c {
-		case '[':
+		// Quoted literals are skipped: a "]>" inside an entity value must
+		// not end the declaration early, before a SYSTEM identifier after
+		// it has been seen.
+		switch {
+		case s.quote != 0:
+			if c == s.quote {
+				s.quote = 0
+			}
+		case c == '"' || c == '\'':
+			s.quote = c
+		case c == '[':
 			s.declLvl++
-		case ']':
+		case c == ']':
 			s.declLvl--
-		case '>':
+		case c == '>':
 			if s.declLvl <= 0 {
 				return s.refuseDecl()
 			}
@@ -306,14 +346,18 @@ func (s *scanner) toText() {
 	s.runB64 = true
 }
 
-// refuseDecl rejects a markup declaration: external entities (SYSTEM or
-// PUBLIC identifiers) get their own error, any other DTD ErrDTD.
-func (s *scanner) refuseDecl() error {
-	d := s.decl
+// refuseDecl rejects the markup declaration collected so far.
+func (s *scanner) refuseDecl() error { return declErr(s.decl) }
+
+// declErr is the error for a markup declaration d (from "<!"): external
+// entities (SYSTEM or PUBLIC identifiers) get their own error, any other DTD
+// ErrDTD.
+func declErr(decl []byte) *Error {
+	d := decl
 	if len(d) > 64 {
 		d = d[:64]
 	}
-	if bytes.Contains(s.decl, []byte("SYSTEM")) || bytes.Contains(s.decl, []byte("PUBLIC")) {
+	if bytes.Contains(decl, []byte("SYSTEM")) || bytes.Contains(decl, []byte("PUBLIC")) {
 		return &Error{Err: ErrExternalEntity, Msg: fmt.Sprintf("external entity or DTD reference refused: %q…", d)}
 	}
 	return &Error{Err: ErrDTD, Msg: fmt.Sprintf("markup declaration refused: %q…", d)}

@@ -54,7 +54,7 @@ var (
 // Validate judges p. It returns the deviations accepted in lenient mode as
 // warnings, and every error as Problems (nil if there is none).
 func (v Validator) Validate(p *Packet) (warnings []*Error, err error) {
-	c := &checker{v: v, seen: map[string]bool{}}
+	c := &checker{v: v, seenErr: map[string]bool{}, seenWarn: map[string]bool{}}
 	for _, is := range p.Issues {
 		c.add(is)
 	}
@@ -79,18 +79,27 @@ type checker struct {
 	v     Validator
 	errs  Problems
 	warns []*Error
-	seen  map[string]bool // paths already reported
+	// seenErr and seenWarn are the paths already reported as an error and
+	// as a warning: one problem per path is enough, but a warning must not
+	// hide an error found later at the same path. With a single set, an
+	// unknown element named To (a warning in lenient mode) hid "a document
+	// needs at least one To", and lenient validation passed a packet with
+	// no To, no Subject or no sender code.
+	seenErr, seenWarn map[string]bool
 }
 
 func (c *checker) add(e *Error) {
-	if c.seen[e.Path] {
+	if c.seenErr[e.Path] {
 		return
 	}
-	c.seen[e.Path] = true
 	if e.Deviation && c.v.Lenient {
-		c.warns = append(c.warns, e)
+		if !c.seenWarn[e.Path] {
+			c.seenWarn[e.Path] = true
+			c.warns = append(c.warns, e)
+		}
 		return
 	}
+	c.seenErr[e.Path] = true
 	c.errs = append(c.errs, e)
 }
 
@@ -403,8 +412,13 @@ func (c *checker) payloads(p *Packet) {
 			continue
 		}
 		if !c.v.SkipPayloads {
-			if _, err := a.Size(); err != nil {
+			switch n, err := a.Size(); {
+			case err != nil:
 				c.add(newErr(ap+"/ContentTransferEncoded", ErrAttachmentEncoding, "%v", err))
+			case n == 0:
+				// Only white space: Empty cannot tell when it is longer
+				// than MaxText, since Parse skips such a run unread.
+				c.add(deviation(ap+"/ContentTransferEncoded", ErrEmptyAttachment, "attachment %q has no payload", a.ContentID))
 			}
 		}
 	}
