@@ -1,0 +1,909 @@
+// Package c14n is a streaming XML canonicalizer: W3C Canonical XML 1.0
+// (inclusive) and Exclusive XML Canonicalization 1.0, for a whole document
+// minus excluded subtrees (the enveloped-signature transform), in memory that
+// does not grow with the document: about 250 KB allocated in total for a
+// 64 MB packet, whatever the size of its text nodes (long text is handed to
+// encoding/xml in 32 KiB pieces; see prefilter.go). Markup is bounded by
+// MaxTokenBytes and nesting by MaxDepth.
+//
+// It exists so that the Reference digest of an enveloped XMLDSig signature
+// (Reference URI="") over a packet of hundreds of megabytes can be computed
+// from a spool file without building a tree; see design.md §8.
+//
+// The input is parsed with encoding/xml's Decoder.RawToken (which keeps
+// prefixes as written) behind a byte-level filter that adds what XML 1.0
+// requires and encoding/xml lacks (end-of-line handling everywhere,
+// attribute-value normalization, BOM, DTD refusal, markup length limit).
+// Namespace scopes are tracked here; Decoder.Token's namespace translation is
+// never used.
+//
+// Input restrictions (each gives an error, never a best-effort output):
+//   - a DOCTYPE is refused (ErrDTD); so only the five predefined entities and
+//     character references exist;
+//   - only UTF-8 input (a declared encoding other than UTF-8 is refused);
+//   - the document must be namespace-well-formed: every prefix declared,
+//     no empty prefix binding xmlns:p="" (XML 1.0 namespaces), reserved prefixes and namespace
+//     names respected, no duplicate attributes (by qualified or by expanded
+//     name), one document element, no text outside it;
+//   - namespace names must be absolute URIs or empty (Canonical XML 1.0 §2:
+//     implementations "MUST report operation failure on documents containing
+//     relative namespace URIs"; xmlsec1 refuses them too): ErrRelativeNamespace.
+//
+// Choosing the Method for a Reference URI="": XMLDSig removes comments from
+// a same-document reference before the transforms, so use Inclusive10 or
+// Exclusive10 even when the transform says #WithComments, and Inclusive10
+// when the Reference has no C14N transform at all (the edXML samples: only
+// enveloped-signature). xmlsec1 does exactly this.
+//
+// Output is byte-identical to xmlsec1's (tests compare the bytes xmlsec1
+// digests). goxmldsig v1.6.1, which the gateway uses for small packets,
+// differs from both on some inputs (see reference_test.go for minimal
+// examples): it orders attributes with different prefixes by local name
+// instead of namespace URI; its exclusive canonicalizer emits a superfluous
+// xmlns=""; its inclusive one renders an explicit xmlns:xml declaration; it
+// drops processing instructions outside the document element; encoding/xml
+// under it does not normalize literal whitespace in attribute values; and
+// with no C14N transform it keeps comments. On such inputs the two gateway
+// paths can disagree; this package is the one that agrees with xmlsec1.
+package c14n
+
+import (
+	"bufio"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"slices"
+	"strings"
+)
+
+// Method is a canonicalization algorithm.
+type Method int
+
+// The supported canonicalization methods. The zero Method is invalid.
+const (
+	// Inclusive10 is Canonical XML 1.0, http://www.w3.org/TR/2001/REC-xml-c14n-20010315.
+	Inclusive10 Method = iota + 1
+	// Inclusive10WithComments is Canonical XML 1.0 with comments.
+	Inclusive10WithComments
+	// Exclusive10 is Exclusive XML Canonicalization 1.0, http://www.w3.org/2001/10/xml-exc-c14n#.
+	Exclusive10
+	// Exclusive10WithComments is Exclusive XML Canonicalization 1.0 with comments.
+	Exclusive10WithComments
+)
+
+// Algorithm URIs.
+const (
+	URIInclusive10             = "http://www.w3.org/TR/2001/REC-xml-c14n-20010315"
+	URIInclusive10WithComments = "http://www.w3.org/TR/2001/REC-xml-c14n-20010315#WithComments"
+	URIExclusive10             = "http://www.w3.org/2001/10/xml-exc-c14n#"
+	URIExclusive10WithComments = "http://www.w3.org/2001/10/xml-exc-c14n#WithComments"
+
+	// URIExclusive10VNPT is the invalid exclusive C14N URI found in VNPT
+	// sample packets (edxml.md §3.6). MethodFromURI maps it to Exclusive10
+	// and reports that it did.
+	URIExclusive10VNPT = "http://www.w3.org/TR/xml-exc-c14n#"
+)
+
+// Namespace names used by EnvelopedSignature.
+const (
+	NamespaceXMLDSig = "http://www.w3.org/2000/09/xmldsig#"
+	NamespaceEdXML   = "http://www.mic.gov.vn/TBT/QCVN_102_2016"
+)
+
+const (
+	nsXML   = "http://www.w3.org/XML/1998/namespace"
+	nsXMLNS = "http://www.w3.org/2000/xmlns/"
+)
+
+// URI returns the algorithm URI of m, or "" for an invalid Method.
+func (m Method) URI() string {
+	switch m {
+	case Inclusive10:
+		return URIInclusive10
+	case Inclusive10WithComments:
+		return URIInclusive10WithComments
+	case Exclusive10:
+		return URIExclusive10
+	case Exclusive10WithComments:
+		return URIExclusive10WithComments
+	}
+	return ""
+}
+
+func (m Method) String() string {
+	switch m {
+	case Inclusive10:
+		return "c14n10"
+	case Inclusive10WithComments:
+		return "c14n10-with-comments"
+	case Exclusive10:
+		return "exc-c14n10"
+	case Exclusive10WithComments:
+		return "exc-c14n10-with-comments"
+	}
+	return fmt.Sprintf("Method(%d)", int(m))
+}
+
+func (m Method) exclusive() bool { return m == Exclusive10 || m == Exclusive10WithComments }
+func (m Method) comments() bool {
+	return m == Inclusive10WithComments || m == Exclusive10WithComments
+}
+
+// MethodFromURI maps an algorithm URI (a CanonicalizationMethod or Transform
+// Algorithm attribute) to a Method. The invalid URI
+// "http://www.w3.org/TR/xml-exc-c14n#" used by VNPT samples is mapped to
+// Exclusive10 with nonStandard true; for every other accepted URI nonStandard
+// is false. Unknown URIs (including C14N 1.1) give ErrUnsupportedMethod.
+func MethodFromURI(uri string) (m Method, nonStandard bool, err error) {
+	switch uri {
+	case URIInclusive10:
+		return Inclusive10, false, nil
+	case URIInclusive10WithComments:
+		return Inclusive10WithComments, false, nil
+	case URIExclusive10:
+		return Exclusive10, false, nil
+	case URIExclusive10WithComments:
+		return Exclusive10WithComments, false, nil
+	case URIExclusive10VNPT:
+		return Exclusive10, true, nil
+	}
+	return 0, false, fmt.Errorf("%w: %q", ErrUnsupportedMethod, uri)
+}
+
+// Options configure Canonicalize.
+type Options struct {
+	// Method is the canonicalization algorithm; it must be set.
+	Method Method
+	// InclusivePrefixes is the exclusive C14N InclusiveNamespaces PrefixList:
+	// these prefixes are rendered as inclusive C14N would. "#default" names
+	// the default namespace. Ignored by the inclusive methods.
+	InclusivePrefixes []string
+	// Exclude reports whether the element is left out with its whole subtree:
+	// this is the enveloped-signature transform. path holds the namespace URI
+	// and local name of the element's ancestors and of the element itself,
+	// root first; it is only valid during the call. Exclude is called exactly
+	// once per element not inside an excluded subtree, in document order, so a
+	// stateful Exclude created per call (e.g. one that excludes only the first
+	// match) works. Nil excludes nothing.
+	Exclude func(path []xml.Name) bool
+	// MaxDepth is the deepest element nesting accepted (the document element
+	// is at depth 1); deeper input gives ErrTooDeep. 0 means 64.
+	MaxDepth int
+	// MaxTokenBytes is the longest tag, comment or processing instruction
+	// accepted, in input bytes; longer gives ErrTokenTooLong. It is not a limit
+	// on text or CDATA sections. 0 means 64 KiB.
+	MaxTokenBytes int
+
+	textChunk int // for tests: split text every textChunk bytes (0: 32 KiB)
+}
+
+// Default limits.
+const (
+	DefaultMaxDepth      = 64
+	DefaultMaxTokenBytes = 64 << 10
+)
+
+// Errors. Every error about the input is an *Error whose Err is one of
+// ErrMalformed, ErrDTD, ErrTooDeep, ErrTokenTooLong or ErrRelativeNamespace,
+// so errors.Is works with these.
+var (
+	ErrMalformed         = errors.New("c14n: malformed XML")
+	ErrDTD               = errors.New("c14n: DTD not allowed")
+	ErrTooDeep           = errors.New("c14n: elements nested too deep")
+	ErrTokenTooLong      = errors.New("c14n: markup token too long")
+	ErrRelativeNamespace = errors.New("c14n: relative namespace URI")
+	ErrUnsupportedMethod = errors.New("c14n: unsupported canonicalization method")
+)
+
+// Error describes a problem with the input.
+type Error struct {
+	Err    error // ErrMalformed, ErrDTD, ErrTooDeep, ErrTokenTooLong or ErrRelativeNamespace
+	Offset int64 // approximate input byte offset
+	Msg    string
+	cause  error // e.g. the *xml.SyntaxError
+	reason reason
+}
+
+func (e *Error) Error() string {
+	s := e.Err.Error()
+	if e.Msg != "" {
+		s += ": " + e.Msg
+	}
+	if e.cause != nil {
+		s += ": " + e.cause.Error()
+	}
+	return fmt.Sprintf("%s (near byte %d)", s, e.Offset)
+}
+
+// Unwrap returns the sentinel and, if any, the underlying error.
+func (e *Error) Unwrap() []error {
+	if e.cause != nil {
+		return []error{e.Err, e.cause}
+	}
+	return []error{e.Err}
+}
+
+// reason classifies input errors more finely than the sentinels, for tests
+// (the differential fuzz target accepts our refusal of an input etree accepts
+// only for reasons where we are knowingly stricter).
+type reason uint8
+
+const (
+	rNone               reason = iota
+	rSyntax                    // encoding/xml or the prefilter found a syntax error
+	rDTD                       // <!DOCTYPE
+	rDirective                 // other <! markup
+	rTokenTooLong              // MaxTokenBytes
+	rTooDeep                   // MaxDepth
+	rMismatchedTag             // end tag does not match
+	rUnexpectedEOF             // elements still open at EOF
+	rNoRoot                    // no document element
+	rSecondRoot                // more than one document element
+	rTextOutsideRoot           // non-whitespace text outside the document element
+	rXMLDecl                   // misplaced XML declaration / reserved PI target
+	rBadQName                  // "a:" or ":a" names
+	rUndeclaredPrefix          // prefix not bound
+	rReservedNS                // xml/xmlns prefix or namespace misuse
+	rEmptyPrefixBinding        // xmlns:p=""
+	rDuplicateAttr             // same attribute twice (qualified or expanded name)
+	rRelativeNS                // relative namespace URI
+	rEncoding                  // declared encoding other than UTF-8
+)
+
+// errEncoding is returned by the decoder's CharsetReader: only UTF-8 input.
+var errEncoding = errors.New("only UTF-8 input is supported")
+
+// EnvelopedSignature returns an Exclude function for the enveloped-signature
+// transform: it excludes an element whose ancestors and itself have the given
+// local names (root first, e.g. "edXML", "edXMLEnvelope", "edXMLHeader",
+// "Signature"), whatever the ancestors' namespaces, if the element itself is
+// in the XMLDSig namespace, in no namespace, or in the edXML namespace (edXML
+// senders often write <Signature> without a namespace declaration, so it
+// inherits the edXML default namespace).
+//
+// The returned function is stateless: it excludes every element at that path.
+// XMLDSig's transform removes exactly the one Signature being verified; so a
+// caller must make sure there is exactly one element at that path (edXML
+// allows one) or wrap the function to exclude only the first match, or else a
+// second, unsigned Signature element would go undigested while a tree-based
+// verifier would digest it.
+func EnvelopedSignature(localPath ...string) func([]xml.Name) bool {
+	want := slices.Clone(localPath)
+	return func(path []xml.Name) bool {
+		if len(path) != len(want) || len(want) == 0 {
+			return false
+		}
+		for i := range want {
+			if path[i].Local != want[i] {
+				return false
+			}
+		}
+		switch path[len(path)-1].Space {
+		case NamespaceXMLDSig, "", NamespaceEdXML:
+			return true
+		}
+		return false
+	}
+}
+
+// Digest canonicalizes the document read from r into h and returns h.Sum(nil).
+// h is not reset first.
+func Digest(h hash.Hash, r io.Reader, o Options) ([]byte, error) {
+	if err := Canonicalize(h, r, o); err != nil {
+		return nil, err
+	}
+	return h.Sum(nil), nil
+}
+
+// Canonicalize writes the canonical form of the XML document read from r to
+// w: the whole document minus the subtrees o.Exclude selects, without
+// comments unless o.Method is a WithComments method. On error, w may have
+// received part of the output.
+func Canonicalize(w io.Writer, r io.Reader, o Options) error {
+	_, err := canonicalize(w, r, o)
+	return err
+}
+
+// canonicalize is Canonicalize, returning its state for tests.
+func canonicalize(w io.Writer, r io.Reader, o Options) (*canonicalizer, error) {
+	c, err := newCanonicalizer(w, o)
+	if err != nil {
+		return nil, err
+	}
+	pf := newPrefilter(r, c.maxToken, o.textChunk)
+	c.pf = pf
+	d := xml.NewDecoder(pf)
+	d.Strict = true
+	d.CharsetReader = func(label string, _ io.Reader) (io.Reader, error) {
+		return nil, fmt.Errorf("%w (declared encoding %q)", errEncoding, label)
+	}
+	c.dec = d
+	if err := c.run(); err != nil {
+		return c, err
+	}
+	if err := c.w.Flush(); err != nil {
+		return c, fmt.Errorf("c14n: writing output: %w", err)
+	}
+	return c, nil
+}
+
+type binding struct {
+	prefix string
+	uri    string
+}
+
+type frame struct {
+	name     xml.Name // as written: Space is the prefix
+	nsMark   int      // len(c.declared) before this element's declarations
+	rendMark int      // len(c.renderedStack) before this element's renderings
+	excluded bool     // inside an excluded subtree (or its root)
+}
+
+type attr struct {
+	prefix, local, uri, value string
+}
+
+type canonicalizer struct {
+	w         *bufio.Writer
+	method    Method
+	exclusive bool
+	comments  bool
+	inclusive map[string]bool // exclusive InclusiveNamespaces, "" = #default
+	exclude   func([]xml.Name) bool
+	maxDepth  int
+	maxToken  int
+
+	pf  *prefilter
+	dec *xml.Decoder
+
+	// In-scope namespace bindings: prefix -> stack of URIs, and the prefixes
+	// pushed, in order, so frames can pop them.
+	scope    map[string][]string
+	declared []string
+	// Rendered namespace declarations (output ancestors), same layout.
+	rendered      map[string][]string
+	renderedStack []string
+
+	stack  []frame
+	path   []xml.Name
+	tokens int // tokens seen so far
+	// document position: 0 before the document element, 1 inside, 2 after.
+	pos int
+
+	// scratch
+	decls []binding
+	attrs []attr
+	out   []binding
+}
+
+func newCanonicalizer(w io.Writer, o Options) (*canonicalizer, error) {
+	if o.Method.URI() == "" {
+		return nil, fmt.Errorf("%w: %v", ErrUnsupportedMethod, o.Method)
+	}
+	c := &canonicalizer{
+		method:    o.Method,
+		exclusive: o.Method.exclusive(),
+		comments:  o.Method.comments(),
+		exclude:   o.Exclude,
+		maxDepth:  o.MaxDepth,
+		maxToken:  o.MaxTokenBytes,
+		scope:     make(map[string][]string),
+		rendered:  make(map[string][]string),
+	}
+	if c.maxDepth <= 0 {
+		c.maxDepth = DefaultMaxDepth
+	}
+	if c.maxToken <= 0 {
+		c.maxToken = DefaultMaxTokenBytes
+	}
+	if c.exclusive && len(o.InclusivePrefixes) > 0 {
+		c.inclusive = make(map[string]bool, len(o.InclusivePrefixes))
+		for _, p := range o.InclusivePrefixes {
+			if p == "#default" {
+				p = ""
+			}
+			c.inclusive[p] = true
+		}
+	}
+	if bw, ok := w.(*bufio.Writer); ok && bw.Size() >= 4096 {
+		c.w = bw
+	} else {
+		c.w = bufio.NewWriterSize(w, 32<<10)
+	}
+	return c, nil
+}
+
+func (c *canonicalizer) fail(kind error, r reason, msg string) error {
+	return &Error{Err: kind, Offset: c.dec.InputOffset(), Msg: msg, reason: r}
+}
+
+func (c *canonicalizer) malformed(r reason, format string, args ...any) error {
+	return c.fail(ErrMalformed, r, fmt.Sprintf(format, args...))
+}
+
+func (c *canonicalizer) run() error {
+	for {
+		tok, err := c.dec.RawToken()
+		if err != nil {
+			if c.pf.err != nil && c.pf.err != io.EOF {
+				return c.pf.err // a prefilter refusal or a read error
+			}
+			if err == io.EOF {
+				break
+			}
+			r := rSyntax
+			if errors.Is(err, errEncoding) {
+				r = rEncoding
+			}
+			return &Error{Err: ErrMalformed, Offset: c.dec.InputOffset(), cause: err, reason: r}
+		}
+		c.tokens++
+		switch t := tok.(type) {
+		case xml.StartElement:
+			err = c.start(t)
+		case xml.EndElement:
+			err = c.end(t)
+		case xml.CharData:
+			err = c.text(t)
+		case xml.Comment:
+			err = c.comment(t)
+		case xml.ProcInst:
+			err = c.procInst(t)
+		case xml.Directive:
+			// The prefilter refuses "<!" markup first; keep a safe answer.
+			if strings.HasPrefix(string(t), "DOCTYPE") {
+				err = c.fail(ErrDTD, rDTD, "document type declaration")
+			} else {
+				err = c.malformed(rDirective, "markup declaration outside a DTD")
+			}
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if len(c.stack) > 0 {
+		return c.malformed(rUnexpectedEOF, "unexpected end of input inside <%s>", qname(c.stack[len(c.stack)-1].name))
+	}
+	if c.pos == 0 {
+		return c.malformed(rNoRoot, "no document element")
+	}
+	return nil
+}
+
+func qname(n xml.Name) string {
+	if n.Space == "" {
+		return n.Local
+	}
+	return n.Space + ":" + n.Local
+}
+
+func isXMLSpace(b []byte) bool {
+	for _, c := range b {
+		switch c {
+		case ' ', '\t', '\n', '\r':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// hasScheme reports whether uri starts with an RFC 3986 scheme and a colon,
+// i.e. is not a relative reference.
+func hasScheme(uri string) bool {
+	for i := 0; i < len(uri); i++ {
+		c := uri[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z':
+		case i > 0 && ('0' <= c && c <= '9' || c == '+' || c == '-' || c == '.'):
+		case i > 0 && c == ':':
+			return true
+		default:
+			return false
+		}
+	}
+	return false
+}
+
+func (c *canonicalizer) lookup(prefix string) (string, bool) {
+	if prefix == "xml" {
+		return nsXML, true
+	}
+	s := c.scope[prefix]
+	if len(s) == 0 {
+		return "", false
+	}
+	return s[len(s)-1], true
+}
+
+func (c *canonicalizer) lookupRendered(prefix string) (string, bool) {
+	s := c.rendered[prefix]
+	if len(s) == 0 {
+		return "", false
+	}
+	return s[len(s)-1], true
+}
+
+func (c *canonicalizer) start(t xml.StartElement) error {
+	if c.pos == 2 {
+		return c.malformed(rSecondRoot, "second document element <%s>", qname(t.Name))
+	}
+	c.pos = 1
+	if len(c.stack) >= c.maxDepth {
+		return c.fail(ErrTooDeep, rTooDeep, fmt.Sprintf("more than %d nested elements", c.maxDepth))
+	}
+	if strings.Contains(t.Name.Local, ":") {
+		return c.malformed(rBadQName, "element name %q is not a qualified name", t.Name.Local)
+	}
+	if t.Name.Space == "xmlns" {
+		return c.malformed(rReservedNS, "element <%s> uses the xmlns prefix", qname(t.Name))
+	}
+
+	// Split namespace declarations from attributes.
+	decls := c.decls[:0]
+	attrs := c.attrs[:0]
+	for _, a := range t.Attr {
+		n := a.Name
+		if strings.Contains(n.Local, ":") {
+			return c.malformed(rBadQName, "attribute name %q is not a qualified name", n.Local)
+		}
+		switch {
+		case n.Space == "xmlns":
+			p := n.Local
+			switch {
+			case p == "xmlns":
+				return c.malformed(rReservedNS, "the xmlns prefix must not be declared")
+			case p == "xml":
+				if a.Value != nsXML {
+					return c.malformed(rReservedNS, "the xml prefix bound to %q", a.Value)
+				}
+			case a.Value == "":
+				return c.malformed(rEmptyPrefixBinding, "xmlns:%s=\"\" (prefix undeclaring is not XML 1.0)", p)
+			case a.Value == nsXML || a.Value == nsXMLNS:
+				return c.malformed(rReservedNS, "prefix %q bound to reserved namespace %q", p, a.Value)
+			}
+			decls = append(decls, binding{prefix: p, uri: a.Value})
+		case n.Space == "" && n.Local == "xmlns":
+			if a.Value == nsXML || a.Value == nsXMLNS {
+				return c.malformed(rReservedNS, "default namespace bound to reserved namespace %q", a.Value)
+			}
+			decls = append(decls, binding{prefix: "", uri: a.Value})
+		default:
+			attrs = append(attrs, attr{prefix: n.Space, local: n.Local, value: a.Value})
+		}
+	}
+	c.decls, c.attrs = decls, attrs
+	for _, d := range decls {
+		if d.uri != "" && d.prefix != "xml" && !hasScheme(d.uri) {
+			return c.fail(ErrRelativeNamespace, rRelativeNS, fmt.Sprintf("namespace %q is not an absolute URI", d.uri))
+		}
+	}
+	slices.SortFunc(decls, func(a, b binding) int { return strings.Compare(a.prefix, b.prefix) })
+	for i := 1; i < len(decls); i++ {
+		if decls[i].prefix == decls[i-1].prefix {
+			return c.malformed(rDuplicateAttr, "namespace prefix %q declared twice", decls[i].prefix)
+		}
+	}
+
+	parentExcluded := len(c.stack) > 0 && c.stack[len(c.stack)-1].excluded
+	f := frame{name: t.Name, nsMark: len(c.declared), rendMark: len(c.renderedStack), excluded: parentExcluded}
+
+	// Inclusive: a declaration is rendered if it changes the in-scope value of
+	// the parent (in a whole-document-minus-subtrees node-set, the output
+	// parent of an output element is its parent). Computed before pushing.
+	out := c.out[:0]
+	if !c.exclusive && !parentExcluded {
+		for _, d := range decls {
+			if d.prefix == "xml" {
+				continue // the xml namespace is never rendered
+			}
+			if cur, _ := c.lookup(d.prefix); cur != d.uri {
+				out = append(out, d)
+			}
+			// (An absent default and xmlns="" are the same: "".)
+		}
+	}
+
+	// Push bindings.
+	for _, d := range decls {
+		if d.prefix == "xml" {
+			continue
+		}
+		c.scope[d.prefix] = append(c.scope[d.prefix], d.uri)
+		c.declared = append(c.declared, d.prefix)
+	}
+	c.stack = append(c.stack, f)
+	fp := &c.stack[len(c.stack)-1]
+
+	// Resolve names.
+	elemURI, ok := c.lookup(t.Name.Space)
+	if !ok && t.Name.Space != "" {
+		return c.malformed(rUndeclaredPrefix, "undeclared prefix %q in <%s>", t.Name.Space, qname(t.Name))
+	}
+	for i := range attrs {
+		a := &attrs[i]
+		if a.prefix == "" {
+			continue
+		}
+		uri, ok := c.lookup(a.prefix)
+		if !ok {
+			return c.malformed(rUndeclaredPrefix, "undeclared prefix %q in attribute %s:%s", a.prefix, a.prefix, a.local)
+		}
+		a.uri = uri
+	}
+	slices.SortFunc(attrs, func(a, b attr) int {
+		if r := strings.Compare(a.uri, b.uri); r != 0 {
+			return r
+		}
+		return strings.Compare(a.local, b.local)
+	})
+	for i := 1; i < len(attrs); i++ {
+		if attrs[i].uri == attrs[i-1].uri && attrs[i].local == attrs[i-1].local {
+			return c.malformed(rDuplicateAttr, "attribute %s repeated in <%s>", attrs[i].local, qname(t.Name))
+		}
+	}
+
+	c.path = append(c.path, xml.Name{Space: elemURI, Local: t.Name.Local})
+	if !parentExcluded && c.exclude != nil && c.exclude(c.path) {
+		fp.excluded = true
+	}
+	if fp.excluded {
+		return nil
+	}
+
+	if c.exclusive {
+		out = c.exclusiveDecls(out, t.Name.Space, attrs)
+	}
+	for _, d := range out {
+		c.rendered[d.prefix] = append(c.rendered[d.prefix], d.uri)
+		c.renderedStack = append(c.renderedStack, d.prefix)
+	}
+	c.out = out
+
+	w := c.w
+	w.WriteByte('<')
+	writeQName(w, t.Name)
+	for _, d := range out {
+		if d.prefix == "" {
+			w.WriteString(` xmlns="`)
+		} else {
+			w.WriteString(" xmlns:")
+			w.WriteString(d.prefix)
+			w.WriteString(`="`)
+		}
+		writeAttrValue(w, d.uri)
+		w.WriteByte('"')
+	}
+	for _, a := range attrs {
+		w.WriteByte(' ')
+		if a.prefix != "" {
+			w.WriteString(a.prefix)
+			w.WriteByte(':')
+		}
+		w.WriteString(a.local)
+		w.WriteString(`="`)
+		writeAttrValue(w, a.value)
+		w.WriteByte('"')
+	}
+	w.WriteByte('>')
+	return nil
+}
+
+// exclusiveDecls appends to out the namespace declarations Exclusive C14N
+// renders on an element with prefix elemPrefix and attributes attrs, sorted
+// by prefix. Must be called after the element's own bindings are pushed.
+func (c *canonicalizer) exclusiveDecls(out []binding, elemPrefix string, attrs []attr) []binding {
+	consider := func(p string) {
+		if p == "xml" {
+			return
+		}
+		for _, d := range out {
+			if d.prefix == p {
+				return
+			}
+		}
+		uri, bound := c.lookup(p)
+		if p != "" && !bound {
+			return // only reachable for InclusivePrefixes not in scope
+		}
+		prev, ok := c.lookupRendered(p)
+		if p == "" {
+			// Default namespace: render xmlns="u" if the nearest output
+			// ancestor rendering the default namespace has a different value,
+			// xmlns="" only if that ancestor rendered a non-empty one.
+			if prev != uri {
+				out = append(out, binding{prefix: "", uri: uri})
+			}
+			return
+		}
+		if !ok || prev != uri {
+			out = append(out, binding{prefix: p, uri: uri})
+		}
+	}
+	// Visibly utilized: the element's prefix (the default namespace when
+	// unprefixed) and the prefixes of its attributes (unprefixed attributes
+	// are in no namespace and utilize nothing).
+	consider(elemPrefix)
+	for _, a := range attrs {
+		if a.prefix != "" {
+			consider(a.prefix)
+		}
+	}
+	// InclusiveNamespaces PrefixList: treated as by inclusive C14N, i.e.
+	// rendered when in scope and not already rendered with the same value by
+	// an output ancestor (for a document minus subtrees, an output ancestor's
+	// rendered value is its in-scope value).
+	for p := range c.inclusive {
+		consider(p)
+	}
+	slices.SortFunc(out, func(a, b binding) int { return strings.Compare(a.prefix, b.prefix) })
+	return out
+}
+
+func (c *canonicalizer) end(t xml.EndElement) error {
+	if len(c.stack) == 0 {
+		return c.malformed(rMismatchedTag, "unexpected end tag </%s>", qname(t.Name))
+	}
+	f := c.stack[len(c.stack)-1]
+	if f.name != t.Name {
+		return c.malformed(rMismatchedTag, "end tag </%s> does not match <%s>", qname(t.Name), qname(f.name))
+	}
+	if !f.excluded {
+		c.w.WriteString("</")
+		writeQName(c.w, t.Name)
+		c.w.WriteByte('>')
+	}
+	popBindings(c.scope, c.declared[f.nsMark:])
+	c.declared = c.declared[:f.nsMark]
+	popBindings(c.rendered, c.renderedStack[f.rendMark:])
+	c.renderedStack = c.renderedStack[:f.rendMark]
+	c.stack = c.stack[:len(c.stack)-1]
+	c.path = c.path[:len(c.path)-1]
+	if len(c.stack) == 0 {
+		c.pos = 2
+	}
+	return nil
+}
+
+// popBindings undoes the pushes of prefixes; emptied entries are deleted so
+// that the maps do not grow with the number of distinct prefixes in the
+// document, only with those in scope.
+func popBindings(m map[string][]string, prefixes []string) {
+	for _, p := range prefixes {
+		s := m[p]
+		if len(s) <= 1 {
+			delete(m, p)
+		} else {
+			m[p] = s[:len(s)-1]
+		}
+	}
+}
+
+func (c *canonicalizer) excludedHere() bool {
+	return len(c.stack) > 0 && c.stack[len(c.stack)-1].excluded
+}
+
+func (c *canonicalizer) text(t xml.CharData) error {
+	if len(c.stack) == 0 {
+		if !isXMLSpace(t) {
+			return c.malformed(rTextOutsideRoot, "text outside the document element")
+		}
+		return nil
+	}
+	if c.excludedHere() {
+		return nil
+	}
+	writeText(c.w, t)
+	return nil
+}
+
+func (c *canonicalizer) comment(t xml.Comment) error {
+	if !c.comments || c.excludedHere() {
+		return nil
+	}
+	c.beforeTopLevel()
+	c.w.WriteString("<!--")
+	c.w.Write(t)
+	c.w.WriteString("-->")
+	c.afterTopLevel()
+	return nil
+}
+
+func (c *canonicalizer) procInst(t xml.ProcInst) error {
+	if strings.EqualFold(t.Target, "xml") {
+		if t.Target == "xml" && c.tokens == 1 {
+			return nil // the XML declaration
+		}
+		return c.malformed(rXMLDecl, "processing instruction target %q is reserved (XML declaration not at the start?)", t.Target)
+	}
+	if c.excludedHere() {
+		return nil
+	}
+	c.beforeTopLevel()
+	c.w.WriteString("<?")
+	c.w.WriteString(t.Target)
+	if len(t.Inst) > 0 {
+		c.w.WriteByte(' ')
+		c.w.Write(t.Inst)
+	}
+	c.w.WriteString("?>")
+	c.afterTopLevel()
+	return nil
+}
+
+// Canonical XML: a comment or PI outside the document element is followed
+// by "\n" if before it and preceded by "\n" if after it.
+func (c *canonicalizer) beforeTopLevel() {
+	if c.pos == 2 {
+		c.w.WriteByte('\n')
+	}
+}
+
+func (c *canonicalizer) afterTopLevel() {
+	if c.pos == 0 {
+		c.w.WriteByte('\n')
+	}
+}
+
+func writeQName(w *bufio.Writer, n xml.Name) {
+	if n.Space != "" {
+		w.WriteString(n.Space)
+		w.WriteByte(':')
+	}
+	w.WriteString(n.Local)
+}
+
+// writeText escapes text per Canonical XML: & < > and CR.
+func writeText(w *bufio.Writer, b []byte) {
+	last := 0
+	for i, c := range b {
+		var esc string
+		switch c {
+		case '&':
+			esc = "&amp;"
+		case '<':
+			esc = "&lt;"
+		case '>':
+			esc = "&gt;"
+		case '\r':
+			esc = "&#xD;"
+		default:
+			continue
+		}
+		w.Write(b[last:i])
+		w.WriteString(esc)
+		last = i + 1
+	}
+	w.Write(b[last:])
+}
+
+// writeAttrValue escapes an attribute value per Canonical XML: & < " TAB LF CR
+// (not >).
+func writeAttrValue(w *bufio.Writer, s string) {
+	last := 0
+	for i := 0; i < len(s); i++ {
+		var esc string
+		switch s[i] {
+		case '&':
+			esc = "&amp;"
+		case '<':
+			esc = "&lt;"
+		case '"':
+			esc = "&quot;"
+		case '\t':
+			esc = "&#x9;"
+		case '\n':
+			esc = "&#xA;"
+		case '\r':
+			esc = "&#xD;"
+		default:
+			continue
+		}
+		w.WriteString(s[last:i])
+		w.WriteString(esc)
+		last = i + 1
+	}
+	w.WriteString(s[last:])
+}
