@@ -1,6 +1,7 @@
 package envelope
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -73,6 +74,21 @@ func (e *Error) Error() string {
 }
 
 func (e *Error) Unwrap() error { return e.Err }
+
+// MarshalJSON writes the problem as {"path", "error", "message"}: the
+// element path, the sentinel's text (stable, for programs) and the whole
+// message (for people).
+func (e *Error) MarshalJSON() ([]byte, error) {
+	kind := ""
+	if e.Err != nil {
+		kind = e.Err.Error()
+	}
+	return json.Marshal(struct {
+		Path    string `json:"path"`
+		Error   string `json:"error"`
+		Message string `json:"message"`
+	}{e.Path, kind, e.Error()})
+}
 
 func newErr(path string, kind error, format string, args ...any) *Error {
 	return &Error{Path: path, Err: kind, Msg: fmt.Sprintf(format, args...)}

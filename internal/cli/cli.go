@@ -49,6 +49,8 @@ func commands() []*command {
 			{name: "validate", summary: "check packets: OK FILE KIND FROM -> TO or INVALID FILE: PATH: MESSAGE", run: runEnvelopeValidate},
 			{name: "build", summary: "build a document or status packet from flags and files", run: runEnvelopeBuild},
 		}},
+		{name: "sign", summary: "apply an enveloped XML signature to a packet", run: runSign},
+		{name: "verify", summary: "verify a packet's signature: VALID signer=… agency=… or INVALID: reason", run: runVerify},
 		{name: "agency", summary: "agency codes and the directory", sub: []*command{
 			{name: "validate", summary: "check agency codes", run: runAgencyValidate},
 			{name: "import", summary: "import agencies from a CSV or JSON file into the directory", run: runAgencyImport},

@@ -14,30 +14,15 @@ import (
 	"github.com/edocgw/edocgw/envelope"
 )
 
-// problemJSON is one problem in --json output.
-type problemJSON struct {
-	Path    string `json:"path"`
-	Error   string `json:"error"`
-	Message string `json:"message"`
-}
-
 type validateJSON struct {
-	File     string        `json:"file"`
-	Valid    bool          `json:"valid"`
-	Kind     string        `json:"kind,omitempty"`
-	From     string        `json:"from,omitempty"`
-	To       []string      `json:"to,omitempty"`
-	Document string        `json:"documentId,omitempty"`
-	Errors   []problemJSON `json:"errors,omitempty"`
-	Warnings []problemJSON `json:"warnings,omitempty"`
-}
-
-func problems(es []*envelope.Error) []problemJSON {
-	out := make([]problemJSON, 0, len(es))
-	for _, e := range es {
-		out = append(out, problemJSON{Path: e.Path, Error: e.Err.Error(), Message: e.Error()})
-	}
-	return out
+	File     string            `json:"file"`
+	Valid    bool              `json:"valid"`
+	Kind     string            `json:"kind,omitempty"`
+	From     string            `json:"from,omitempty"`
+	To       []string          `json:"to,omitempty"`
+	Document string            `json:"documentId,omitempty"`
+	Errors   []*envelope.Error `json:"errors,omitempty"`
+	Warnings []*envelope.Error `json:"warnings,omitempty"`
 }
 
 func runEnvelopeValidate(args []string, env Env) error {
@@ -68,11 +53,11 @@ func runEnvelopeValidate(args []string, env Env) error {
 		case rec.Valid:
 			fmt.Fprintf(env.Stdout, "OK %s %s %s -> %s\n", name, rec.Kind, rec.From, strings.Join(rec.To, ","))
 		default:
-			fmt.Fprintf(env.Stdout, "INVALID %s: %s\n", name, rec.Errors[0].Message)
+			fmt.Fprintf(env.Stdout, "INVALID %s: %v\n", name, rec.Errors[0])
 		}
 		if *verbose && !*asJSON {
 			for _, w := range rec.Warnings {
-				fmt.Fprintf(env.Stderr, "warning %s: %s\n", name, w.Message)
+				fmt.Fprintf(env.Stderr, "warning %s: %v\n", name, w)
 			}
 		}
 	}
@@ -89,19 +74,15 @@ func validateFile(name string, v envelope.Validator, lim envelope.Limits) valida
 		if e == nil {
 			e = &envelope.Error{Err: err, Msg: err.Error()}
 		}
-		rec.Errors = append(rec.Errors, problems([]*envelope.Error{e})...)
+		rec.Errors = append(rec.Errors, e)
 		return rec
 	}
-	f, err := os.Open(name)
+	f, size, err := openSized(name)
 	if err != nil {
 		return fail(err)
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return fail(err)
-	}
-	p, err := envelope.ParseReaderAt(f, fi.Size(), envelope.Options{Limits: lim})
+	p, err := envelope.ParseReaderAt(f, size, envelope.Options{Limits: lim})
 	if err != nil {
 		return fail(err)
 	}
@@ -112,11 +93,11 @@ func validateFile(name string, v envelope.Validator, lim envelope.Limits) valida
 	}
 	rec.Document = p.DocumentID()
 	warns, err := v.Validate(p)
-	rec.Warnings = problems(warns)
+	rec.Warnings = warns
 	if err != nil {
 		var ps envelope.Problems
 		if errors.As(err, &ps) {
-			rec.Errors = problems(ps)
+			rec.Errors = ps
 		} else {
 			return fail(err)
 		}

@@ -142,28 +142,13 @@ func (s *Server) getAgency(w http.ResponseWriter, r *http.Request) {
 
 // ValidationReport is the answer of POST /v1/envelopes/validate.
 type ValidationReport struct {
-	Valid      bool            `json:"valid"`
-	Kind       string          `json:"kind,omitempty"`
-	From       string          `json:"from,omitempty"`
-	To         []string        `json:"to,omitempty"`
-	DocumentID string          `json:"documentId,omitempty"`
-	Errors     []ProblemDetail `json:"errors,omitempty"`
-	Warnings   []ProblemDetail `json:"warnings,omitempty"`
-}
-
-// ProblemDetail is one envelope problem.
-type ProblemDetail struct {
-	Path    string `json:"path"`
-	Error   string `json:"error"`
-	Message string `json:"message"`
-}
-
-func details(es []*envelope.Error) []ProblemDetail {
-	out := make([]ProblemDetail, 0, len(es))
-	for _, e := range es {
-		out = append(out, ProblemDetail{Path: e.Path, Error: e.Err.Error(), Message: e.Error()})
-	}
-	return out
+	Valid      bool              `json:"valid"`
+	Kind       string            `json:"kind,omitempty"`
+	From       string            `json:"from,omitempty"`
+	To         []string          `json:"to,omitempty"`
+	DocumentID string            `json:"documentId,omitempty"`
+	Errors     []*envelope.Error `json:"errors,omitempty"`
+	Warnings   []*envelope.Error `json:"warnings,omitempty"`
 }
 
 // validateEnvelope checks a packet: ?mode=strict (default) or lenient.
@@ -193,7 +178,7 @@ func (s *Server) validateEnvelope(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		e := envelope.First(err)
 		problemWith(w, http.StatusUnprocessableEntity, "invalid-envelope", "packet is not a well-formed edXML packet", e.Error(),
-			map[string]any{"errors": details([]*envelope.Error{e})})
+			map[string]any{"errors": []*envelope.Error{e}})
 		return
 	}
 	rep := ValidationReport{Kind: p.Kind().String(), From: string(p.From().OrganID), DocumentID: p.DocumentID()}
@@ -201,10 +186,10 @@ func (s *Server) validateEnvelope(w http.ResponseWriter, r *http.Request) {
 		rep.To = append(rep.To, string(c))
 	}
 	warns, err := v.Validate(p)
-	rep.Warnings = details(warns)
+	rep.Warnings = warns
 	var ps envelope.Problems
 	if errors.As(err, &ps) {
-		rep.Errors = details(ps)
+		rep.Errors = ps
 	}
 	rep.Valid = err == nil
 	writeJSON(w, http.StatusOK, rep)

@@ -1,0 +1,147 @@
+package signing_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/x509"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+
+	"github.com/edocgw/edocgw/signing"
+)
+
+// bigUnsigned is an unsigned packet whose one attachment is n bytes of
+// base64, generated as it is read: the test holds no copy of it.
+type bigUnsigned struct {
+	head, tail []byte
+	n          int64
+}
+
+func newBigUnsigned(t testing.TB, n int64) *bigUnsigned {
+	t.Helper()
+	small := packet(t, 3)
+	i := bytes.Index(small, []byte("JVBE</ContentTransferEncoded>"))
+	if i < 0 {
+		t.Fatal("payload not found")
+	}
+	return &bigUnsigned{head: small[:i], tail: small[i+4:], n: n}
+}
+
+func (b *bigUnsigned) size() int64 { return int64(len(b.head)) + b.n + int64(len(b.tail)) }
+
+func (b *bigUnsigned) ReadAt(p []byte, off int64) (int, error) {
+	n := 0
+	for n < len(p) && off < b.size() {
+		switch h := int64(len(b.head)); {
+		case off < h:
+			c := copy(p[n:], b.head[off:])
+			n, off = n+c, off+int64(c)
+		case off < h+b.n:
+			c := min(int64(len(p)-n), h+b.n-off)
+			for j := range c {
+				p[n+int(j)] = "QUJD"[(off+j-h)%4]
+			}
+			n, off = n+int(c), off+c
+		default:
+			c := copy(p[n:], b.tail[off-h-b.n:])
+			n, off = n+c, off+int64(c)
+		}
+	}
+	if n < len(p) {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+// signedFile signs a generated packet of about size bytes into a file.
+func signedFile(t testing.TB, size int64) (*os.File, int64) {
+	t.Helper()
+	src := newBigUnsigned(t, size/4*4)
+	f, err := os.Create(filepath.Join(t.TempDir(), "signed.edxml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	leaf := pki(t).Agency
+	s := &signing.Signer{Key: leaf.Key, Certificates: append([]*x509.Certificate{leaf.Cert}, leaf.Chain...)}
+	if err := s.Sign(f, src, src.size()); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f, fi.Size()
+}
+
+// TestVerifyLargePacketBoundedMemory signs and verifies a 48 MiB packet
+// from a file and checks that verification allocates a small fraction of
+// the packet, not a multiple of it.
+func TestVerifyLargePacketBoundedMemory(t *testing.T) {
+	f, size := signedFile(t, 48<<20)
+	v := verifier(t)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	res, err := v.VerifyReaderAt(context.Background(), f, size)
+	runtime.ReadMemStats(&after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Packet == nil || len(res.Packet.Attachments) != 1 {
+		t.Fatalf("packet %+v", res.Packet)
+	}
+	alloc := after.TotalAlloc - before.TotalAlloc
+	t.Logf("verified a %d MiB packet allocating %d KiB in all", size>>20, alloc>>10)
+	if alloc > uint64(size)/4 {
+		t.Fatalf("verification allocated %d MiB for a %d MiB packet", alloc>>20, size>>20)
+	}
+}
+
+var benchSizes = []struct {
+	name string
+	n    int64
+}{{"10KB", 10 << 10}, {"1MB", 1 << 20}, {"20MB", 20 << 20}, {"100MB", 100 << 20}}
+
+func BenchmarkVerify(b *testing.B) {
+	for _, s := range benchSizes {
+		b.Run(s.name, func(b *testing.B) {
+			f, size := signedFile(b, s.n)
+			v := verifier(b)
+			var peak uint64
+			b.SetBytes(size)
+			b.ReportAllocs()
+			for b.Loop() {
+				runtime.GC()
+				var before, after runtime.MemStats
+				runtime.ReadMemStats(&before)
+				if _, err := v.VerifyReaderAt(context.Background(), f, size); err != nil {
+					b.Fatal(err)
+				}
+				runtime.ReadMemStats(&after)
+				peak = max(peak, after.TotalAlloc-before.TotalAlloc)
+			}
+			b.ReportMetric(float64(peak)/(1<<20), "MiB-alloc/op")
+		})
+	}
+}
+
+func BenchmarkSign(b *testing.B) {
+	leaf := pki(b).Agency
+	s := &signing.Signer{Key: leaf.Key, Certificates: []*x509.Certificate{leaf.Cert}}
+	for _, sz := range benchSizes {
+		b.Run(sz.name, func(b *testing.B) {
+			src := newBigUnsigned(b, sz.n/4*4)
+			b.SetBytes(src.size())
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := s.Sign(io.Discard, src, src.size()); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
