@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -274,4 +275,20 @@ func TestVerifyResultPacketIsVerifiedContent(t *testing.T) {
 	if res.Packet.Document.From.OrganID != "000.00.00.G22" {
 		t.Fatalf("From %s", res.Packet.Document.From.OrganID)
 	}
+}
+
+// The small path parses the Result's packet from the verified canonical
+// bytes, the large one from the source in bounded memory: both give the
+// same packet and the same verdicts.
+func TestSmallAndLargePathsAgree(t *testing.T) {
+	signed := signWith(t, pki(t).Agency, packet(t, 5000), false)
+	small, large := verifier(t), verifier(t)
+	large.SmallPacket = 1 // every packet takes the large path
+	a, b := accepted(t, small, signed), accepted(t, large, signed)
+	if !reflect.DeepEqual(a.Packet.Document, b.Packet.Document) || !reflect.DeepEqual(a.Packet.Trace, b.Packet.Trace) || !reflect.DeepEqual(a.Packet.Manifest, b.Packet.Manifest) {
+		t.Fatalf("paths disagree:\n%+v\n%+v", a.Packet.Document, b.Packet.Document)
+	}
+	forged := replace(t, signed, "V/v kết nối", "V/v hủy kết nối")
+	refused(t, small, forged, signing.ErrDigestMismatch)
+	refused(t, large, forged, signing.ErrDigestMismatch)
 }
