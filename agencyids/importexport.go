@@ -189,20 +189,30 @@ func ImportCSV(r io.Reader) ([]Agency, error) {
 		if err := validateFields(&a); err != nil {
 			return nil, fail("", err)
 		}
-		for _, c := range [2]struct {
-			code Code
-			key  string
-		}{{a.Code, "code"}, {a.AltCode, "altCode"}} {
-			if c.code == "" {
-				continue
-			}
-			if l, dup := seen[c.code]; dup {
-				return nil, fail(c.key, fmt.Errorf("%s already used on line %d: %w", c.code, l, ErrExists))
-			}
-			seen[c.code] = lineOf(csvColumnOf(c.key))
+		if key, err := claimCodes(seen, &a, func(key string) int { return lineOf(csvColumnOf(key)) }, "on line %d"); err != nil {
+			return nil, fail(key, err)
 		}
 		out = append(out, a)
 	}
+}
+
+// claimCodes records a's code and alternative code in seen at the position
+// at gives for their key; a code seen before is ErrExists, saying where
+// (where formats that position). It returns the key of the offending field.
+func claimCodes(seen map[Code]int, a *Agency, at func(key string) int, where string) (string, error) {
+	for _, c := range [2]struct {
+		code Code
+		key  string
+	}{{a.Code, "code"}, {a.AltCode, "altCode"}} {
+		if c.code == "" {
+			continue
+		}
+		if prev, dup := seen[c.code]; dup {
+			return c.key, fmt.Errorf("%s already used "+where+": %w", c.code, prev, ErrExists)
+		}
+		seen[c.code] = at(c.key)
+	}
+	return "", nil
 }
 
 // agencyFromRecord converts one CSV record; on error it returns the JSON key
@@ -311,17 +321,8 @@ func ImportJSON(r io.Reader) ([]Agency, error) {
 		if err := validateFields(&a); err != nil {
 			return nil, elem("", err)
 		}
-		for _, c := range [2]struct {
-			code Code
-			key  string
-		}{{a.Code, "code"}, {a.AltCode, "altCode"}} {
-			if c.code == "" {
-				continue
-			}
-			if j, dup := seen[c.code]; dup {
-				return nil, elem(c.key, fmt.Errorf("%s already used by element %d: %w", c.code, j, ErrExists))
-			}
-			seen[c.code] = i
+		if key, err := claimCodes(seen, &a, func(string) int { return i }, "by element %d"); err != nil {
+			return nil, elem(key, err)
 		}
 		out = append(out, a)
 	}

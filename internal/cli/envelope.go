@@ -117,8 +117,6 @@ func orgFlag(s string) (envelope.Organization, error) {
 	return envelope.Organization{OrganID: c, OrganName: strings.TrimSpace(name)}, nil
 }
 
-func optInt(f *flags, name, usage string) *string { return f.String(name, "", usage) }
-
 func atoiPtr(flagName, s string) (*int, error) {
 	if s == "" {
 		return nil, nil
@@ -142,15 +140,15 @@ func runEnvelopeBuild(args []string, env Env) error {
 	subject := f.String("subject", "", "abstract (trích yếu)")
 	content := f.String("content", "", "short summary")
 	typeName := f.String("type-name", "Công văn", "document type name")
-	docType := optInt(f, "type", "DocumentType/Type (1 or 2)")
+	docType := f.String("type", "", "DocumentType/Type (1 or 2)")
 	place := f.String("place", "", "place of promulgation")
 	date := f.String("date", "", "promulgation date yyyy/MM/dd (default today)")
 	due := f.String("due", "", "due date yyyy/MM/dd")
 	signer := f.String("signer", "", "signer's full name")
 	position := f.String("position", "", "signer's position")
 	competence := f.String("competence", "", "signing authority, e.g. KT. BỘ TRƯỞNG")
-	priority := optInt(f, "priority", "urgency 0–4")
-	steering := optInt(f, "steering", "SteeringType")
+	priority := f.String("priority", "", "urgency 0–4")
+	steering := f.String("steering", "", "SteeringType")
 	docID := f.String("document-id", "", "DocumentId (default From,date,number/notation)")
 	f.Var(&places, "to-place", "free-text recipient of the Nơi nhận block (repeatable)")
 	f.Var(&attach, "attach", "attach FILE (repeatable); its content type is guessed from its name, or give FILE=TYPE")
