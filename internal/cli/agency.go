@@ -268,3 +268,78 @@ func runAgencySearch(args []string, env Env) error {
 	}
 	return nil
 }
+
+func runAgencyAdd(args []string, env Env) error {
+	f := newFlags("agency add", "[--data DIR] CODE --name NAME [--alt-code CODE] [--parent CODE] [--cert AGENCY.pem]… [--push URL]", env)
+	data := f.String("data", DefaultDataDir, "data folder of the embedded backend")
+	name := f.String("name", "", "the agency's name (required)")
+	alt := f.String("alt-code", "", "its code in the other form (QĐ 20/2020 or QCVN 102)")
+	parent := f.String("parent", "", "the agency it belongs to")
+	push := f.String("push", "", "HTTPS endpoint its documents are pushed to")
+	var certs multi
+	f.Var(&certs, "cert", "bind a signing/TLS certificate (PEM) to the agency (repeatable)")
+	pos, err := f.parse(args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 || *name == "" {
+		return usagef("agency add: want one CODE and --name")
+	}
+	code, err := agencyids.Parse(pos[0])
+	if err != nil {
+		return err
+	}
+	a := agencyids.Agency{Code: code, AltCode: agencyids.Code(*alt), Name: *name, Parent: agencyids.Code(*parent),
+		Endpoint: *push}
+	for _, c := range certs {
+		cs, err := readCerts(c)
+		if err != nil {
+			return err
+		}
+		a.CertFingerprints = append(a.CertFingerprints, agencyids.FingerprintOf(cs[0].Raw))
+	}
+	d, err := dirstore.Load(*data)
+	if err != nil {
+		return err
+	}
+	if err := d.Add(a); err != nil {
+		return err
+	}
+	if err := dirstore.Save(*data, d); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "added %s %s\n", a.Code, a.Name)
+	return nil
+}
+
+func runAgencyRetire(args []string, env Env) error {
+	f := newFlags("agency retire", "[--data DIR] CODE [--successor CODE] [--at yyyy-mm-dd]", env)
+	data := f.String("data", DefaultDataDir, "data folder of the embedded backend")
+	successor := f.String("successor", "", "the agency that took over")
+	at := f.String("at", "", "date the code closes (default now)")
+	pos, err := f.parse(args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("agency retire: want one CODE")
+	}
+	when := env.now()
+	if *at != "" {
+		if when, err = time.ParseInLocation(time.DateOnly, *at, time.FixedZone("ICT", 7*3600)); err != nil {
+			return usagef("--at: %v", err)
+		}
+	}
+	d, err := dirstore.Load(*data)
+	if err != nil {
+		return err
+	}
+	if err := d.Retire(agencyids.Code(pos[0]), when, agencyids.Code(*successor)); err != nil {
+		return err
+	}
+	if err := dirstore.Save(*data, d); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "retired %s on %s\n", pos[0], when.Format(time.DateOnly))
+	return nil
+}

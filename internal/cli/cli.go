@@ -53,6 +53,8 @@ func commands() []*command {
 		{name: "verify", summary: "verify a packet's signature: VALID signer=… agency=… or INVALID: reason", run: runVerify},
 		{name: "agency", summary: "agency codes and the directory", sub: []*command{
 			{name: "validate", summary: "check agency codes", run: runAgencyValidate},
+			{name: "add", summary: "register an agency, binding its certificates", run: runAgencyAdd},
+			{name: "retire", summary: "close an agency code, naming its successor (codes are never deleted)", run: runAgencyRetire},
 			{name: "import", summary: "import agencies from a CSV or JSON file into the directory", run: runAgencyImport},
 			{name: "show", summary: "show an agency of the directory", run: runAgencyShow},
 			{name: "search", summary: "find agencies by name prefix", run: runAgencySearch},

@@ -105,3 +105,31 @@ func TestSignWithPKCS11(t *testing.T) {
 		t.Fatalf("verify token signature: exit %d %q", code, out)
 	}
 }
+
+// agency add binds a certificate; verify --data then finds the binding.
+func TestAgencyAddBindsCertificate(t *testing.T) {
+	files, _, _, doc := signFixture(t)
+	data := t.TempDir()
+	if code, out, stderr := run(t, "agency", "add", "--data", data, "000.00.00.G22", "--name", "Văn phòng Chính phủ", "--cert", files.Agency.Cert); code != cli.ExitOK || out != "added 000.00.00.G22 Văn phòng Chính phủ\n" {
+		t.Fatalf("add: exit %d %q %q", code, out, stderr)
+	}
+	if code, _, stderr := run(t, "agency", "add", "--data", data, "000.00.00.G22", "--name", "again"); code != cli.ExitInput || !strings.Contains(stderr, "already in use") {
+		t.Fatalf("add twice: exit %d %q", code, stderr)
+	}
+	signed := filepath.Join(t.TempDir(), "signed.edxml")
+	run(t, "sign", "--key", files.Agency.Key, "--cert", files.Agency.Chain, "-o", signed, doc)
+	if code, out, _ := run(t, "verify", "--trust", files.Root, "--data", data, signed); code != cli.ExitOK || !strings.Contains(out, "binding=fingerprint") {
+		t.Fatalf("verify --data: exit %d %q", code, out)
+	}
+	// Retired, the agency no longer signs; the code stays in the directory.
+	run(t, "agency", "add", "--data", data, "000.00.00.H53", "--name", "UBND tỉnh Tây Ninh")
+	if code, out, stderr := run(t, "agency", "retire", "--data", data, "000.00.00.G22", "--successor", "000.00.00.H53", "--at", "2026-01-01"); code != cli.ExitOK || out != "retired 000.00.00.G22 on 2026-01-01\n" {
+		t.Fatalf("retire: exit %d %q %q", code, out, stderr)
+	}
+	if code, out, _ := run(t, "verify", "--trust", files.Root, "--data", data, signed); code != cli.ExitInput || !strings.Contains(out, "not active") {
+		t.Fatalf("verify after retirement: exit %d %q", code, out)
+	}
+	if code, out, _ := run(t, "agency", "show", "--data", data, "000.00.00.G22"); code != cli.ExitOK || !strings.Contains(out, "successor:   000.00.00.H53") {
+		t.Fatalf("show retired: exit %d %q", code, out)
+	}
+}
