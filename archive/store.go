@@ -30,6 +30,7 @@ type BlobStore interface {
 	// Open returns the blob for reading. Reading it to the end verifies the
 	// digest: a mismatch is reported on the last Read as an error wrapping
 	// ErrCorrupt. An unknown digest gives an error wrapping ErrNotFound.
+	// The Blob's reads may be bound to ctx.
 	Open(ctx context.Context, d Digest) (Blob, error)
 }
 

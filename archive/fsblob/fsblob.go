@@ -1,0 +1,235 @@
+package fsblob
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/edocgw/edocgw/archive"
+	"github.com/edocgw/edocgw/archive/internal/ingest"
+)
+
+const (
+	blobDir  = "sha256"
+	tmpDir   = "tmp"
+	dirMode  = 0o750
+	blobMode = 0o444
+	// staleAfter is the age after which New removes a temporary file.
+	staleAfter = 24 * time.Hour
+)
+
+// Options configure a Store. The zero value is valid.
+type Options struct {
+	// MaxSize is the largest blob Put accepts, in bytes; 0: no limit.
+	MaxSize int64
+	// Now is the clock used to age temporary files; nil: time.Now.
+	Now func() time.Time
+}
+
+// Store is a filesystem blob store. It is safe for concurrent use, also by
+// several Stores (or processes) on the same directory.
+type Store struct {
+	root string
+	max  int64
+}
+
+var _ archive.BlobStore = (*Store)(nil)
+
+// copyBufs holds the buffers Put copies through.
+var copyBufs = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
+
+// New opens the store rooted at dir, creating the directory if needed, and
+// removes temporary files older than a day.
+func New(dir string, opts Options) (*Store, error) {
+	if dir == "" {
+		return nil, errors.New("fsblob: no directory")
+	}
+	if opts.MaxSize < 0 {
+		return nil, fmt.Errorf("fsblob: negative MaxSize %d", opts.MaxSize)
+	}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	s := &Store{root: dir, max: opts.MaxSize}
+	for _, d := range []string{dir, filepath.Join(dir, blobDir), filepath.Join(dir, tmpDir)} {
+		if err := os.MkdirAll(d, dirMode); err != nil {
+			return nil, fmt.Errorf("fsblob: %w", err)
+		}
+	}
+	if err := s.removeStale(now().Add(-staleAfter)); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Store) removeStale(before time.Time) error {
+	dir := filepath.Join(s.root, tmpDir)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("fsblob: %w", err)
+	}
+	for _, e := range entries {
+		info, err := e.Info()
+		if err != nil || !info.ModTime().Before(before) {
+			continue
+		}
+		if err := os.Remove(filepath.Join(dir, e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("fsblob: removing stale temporary file: %w", err)
+		}
+	}
+	return nil
+}
+
+// path is where the blob d lives.
+func (s *Store) path(d archive.Digest) string {
+	h := d.String()
+	return filepath.Join(s.root, blobDir, h[0:2], h[2:4], h)
+}
+
+// Put implements archive.BlobStore.
+func (s *Store) Put(ctx context.Context, r io.Reader) (d archive.Digest, n int64, err error) {
+	f, err := os.CreateTemp(filepath.Join(s.root, tmpDir), "put-*")
+	if err != nil {
+		return archive.Digest{}, 0, fmt.Errorf("fsblob: put: %w", err)
+	}
+	tmp := f.Name()
+	defer func() {
+		if f != nil {
+			f.Close()
+		}
+		if rerr := os.Remove(tmp); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) && err == nil {
+			err = fmt.Errorf("fsblob: put: removing temporary file: %w", rerr)
+		}
+	}()
+
+	in := ingest.New(ctx, r, s.max)
+	buf := copyBufs.Get().(*[]byte)
+	// writerOnly hides f's ReadFrom, which would ignore buf.
+	_, err = io.CopyBuffer(writerOnly{f}, in, *buf)
+	copyBufs.Put(buf)
+	if in.Err() != nil {
+		err = in.Err()
+	}
+	if err != nil {
+		return archive.Digest{}, 0, fmt.Errorf("fsblob: put: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		return archive.Digest{}, 0, fmt.Errorf("fsblob: put: %w", err)
+	}
+	if err := f.Chmod(blobMode); err != nil {
+		return archive.Digest{}, 0, fmt.Errorf("fsblob: put: %w", err)
+	}
+	cerr := f.Close()
+	f = nil
+	if cerr != nil {
+		return archive.Digest{}, 0, fmt.Errorf("fsblob: put: %w", cerr)
+	}
+	if err := ctx.Err(); err != nil {
+		return archive.Digest{}, 0, fmt.Errorf("fsblob: put: %w", err)
+	}
+
+	d, n = in.Sum()
+	final := s.path(d)
+	dir := filepath.Dir(final)
+	if err := s.mkdirs(dir); err != nil {
+		return archive.Digest{}, 0, err
+	}
+	switch err := os.Link(tmp, final); {
+	case err == nil:
+	case errors.Is(err, fs.ErrExist):
+		return d, n, nil // already stored
+	default:
+		// No hard links here: rename, unless the name is taken.
+		if _, serr := os.Lstat(final); serr == nil {
+			return d, n, nil
+		}
+		if err := os.Rename(tmp, final); err != nil {
+			return archive.Digest{}, 0, fmt.Errorf("fsblob: put: %w", err)
+		}
+	}
+	if err := syncDir(dir); err != nil {
+		return archive.Digest{}, 0, fmt.Errorf("fsblob: put: %w", err)
+	}
+	return d, n, nil
+}
+
+// mkdirs creates dir and its missing parents below the blob directory,
+// fsyncing each parent that got a new entry.
+func (s *Store) mkdirs(dir string) error {
+	if _, err := os.Stat(dir); err == nil {
+		return nil
+	}
+	parent := filepath.Dir(dir)
+	if parent != filepath.Join(s.root, blobDir) {
+		if err := s.mkdirs(parent); err != nil {
+			return err
+		}
+	}
+	switch err := os.Mkdir(dir, dirMode); {
+	case err == nil:
+		if err := syncDir(parent); err != nil {
+			return fmt.Errorf("fsblob: put: %w", err)
+		}
+	case !errors.Is(err, fs.ErrExist):
+		return fmt.Errorf("fsblob: put: %w", err)
+	}
+	return nil
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+type writerOnly struct{ io.Writer }
+
+// Open implements archive.BlobStore.
+func (s *Store) Open(ctx context.Context, d archive.Digest) (archive.Blob, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("fsblob: open %s: %w", d, err)
+	}
+	f, err := os.Open(s.path(d))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("fsblob: open %s: %w", d, archive.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("fsblob: open %s: %w", d, err)
+	}
+	info, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("fsblob: open %s: %w", d, err)
+	}
+	if !info.Mode().IsRegular() {
+		f.Close()
+		return nil, fmt.Errorf("fsblob: open %s: %w: not a regular file", d, archive.ErrCorrupt)
+	}
+	return &blob{f: f, r: archive.NewVerifyingReader(f, d, info.Size()), size: info.Size()}, nil
+}
+
+// blob has exactly the methods of archive.Blob: promoting the file's
+// WriteTo would let io.Copy bypass the verification.
+type blob struct {
+	f    *os.File
+	r    io.Reader
+	size int64
+}
+
+func (b *blob) Read(p []byte) (int, error)              { return b.r.Read(p) }
+func (b *blob) ReadAt(p []byte, off int64) (int, error) { return b.f.ReadAt(p, off) }
+func (b *blob) Close() error                            { return b.f.Close() }
+func (b *blob) Size() int64                             { return b.size }
