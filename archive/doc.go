@@ -11,4 +11,11 @@
 // filesystem, for the embedded backend) and archive/s3blob (an S3 bucket with
 // object lock, for production). archive/blobtest is the conformance suite
 // both of them pass.
+//
+// The audit log is a hash chain of [Event] values: each is sealed with the
+// hash of the one before it over a length-prefixed canonical form, and
+// [VerifyChain] finds the first edited, removed or inserted event. A signed
+// [Checkpoint] pins the head, so a chain rewritten from an edit onwards is
+// caught too. Storing events (in the same transaction as the change they
+// record) is the job of the gateway's SQL stores.
 package archive
