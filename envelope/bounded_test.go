@@ -9,16 +9,12 @@ import (
 	"time"
 
 	"github.com/edocgw/edocgw/envelope"
+	"github.com/edocgw/edocgw/internal/bigpacket"
 )
 
-// bigPacket is a packet whose one attachment is n bytes of base64 ("A"s),
+// newBigPacket is a packet whose one attachment is n bytes of base64 ("A"s),
 // generated on demand so the test itself holds no copy.
-type bigPacket struct {
-	head, tail []byte
-	n          int64
-}
-
-func newBigPacket(t testing.TB, n int64) *bigPacket {
+func newBigPacket(t testing.TB, n int64) *bigpacket.ReaderAt {
 	t.Helper()
 	p, err := builder(0).Document(envelope.DocumentHeader{
 		From:         envelope.Organization{OrganID: "000.00.00.G22", OrganName: "Văn phòng Chính phủ"},
@@ -36,41 +32,11 @@ func newBigPacket(t testing.TB, n int64) *bigPacket {
 	if err != nil {
 		t.Fatal(err)
 	}
-	i := bytes.Index(out, []byte("AAAA</ContentTransferEncoded>"))
-	if i < 0 {
-		t.Fatal("payload not found")
+	r, err := bigpacket.Around(out, "AAAA", n, "A")
+	if err != nil {
+		t.Fatal(err)
 	}
-	return &bigPacket{head: out[:i], tail: out[i+4:], n: n}
-}
-
-func (b *bigPacket) Size() int64 { return int64(len(b.head)) + b.n + int64(len(b.tail)) }
-
-func (b *bigPacket) ReadAt(p []byte, off int64) (int, error) {
-	total := b.Size()
-	if off >= total {
-		return 0, io.EOF
-	}
-	n := 0
-	for n < len(p) && off < total {
-		switch {
-		case off < int64(len(b.head)):
-			c := copy(p[n:], b.head[off:])
-			n, off = n+c, off+int64(c)
-		case off < int64(len(b.head))+b.n:
-			c := min(int64(len(p)-n), int64(len(b.head))+b.n-off)
-			for j := range c {
-				p[n+int(j)] = 'A'
-			}
-			n, off = n+int(c), off+c
-		default:
-			c := copy(p[n:], b.tail[off-int64(len(b.head))-b.n:])
-			n, off = n+c, off+int64(c)
-		}
-	}
-	if n < len(p) {
-		return n, io.EOF
-	}
-	return n, nil
+	return r
 }
 
 // TestParseBoundedMemory parses and validates a 64 MiB packet and checks

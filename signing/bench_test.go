@@ -1,7 +1,6 @@
 package signing_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/x509"
 	"io"
@@ -10,50 +9,19 @@ import (
 	"runtime"
 	"testing"
 
+	"github.com/edocgw/edocgw/internal/bigpacket"
 	"github.com/edocgw/edocgw/signing"
 )
 
-// bigUnsigned is an unsigned packet whose one attachment is n bytes of
+// newBigUnsigned is an unsigned packet whose one attachment is n bytes of
 // base64, generated as it is read: the test holds no copy of it.
-type bigUnsigned struct {
-	head, tail []byte
-	n          int64
-}
-
-func newBigUnsigned(t testing.TB, n int64) *bigUnsigned {
+func newBigUnsigned(t testing.TB, n int64) *bigpacket.ReaderAt {
 	t.Helper()
-	small := packet(t, 3)
-	i := bytes.Index(small, []byte("JVBE</ContentTransferEncoded>"))
-	if i < 0 {
-		t.Fatal("payload not found")
+	r, err := bigpacket.Around(packet(t, 3), "JVBE", n, "QUJD")
+	if err != nil {
+		t.Fatal(err)
 	}
-	return &bigUnsigned{head: small[:i], tail: small[i+4:], n: n}
-}
-
-func (b *bigUnsigned) size() int64 { return int64(len(b.head)) + b.n + int64(len(b.tail)) }
-
-func (b *bigUnsigned) ReadAt(p []byte, off int64) (int, error) {
-	n := 0
-	for n < len(p) && off < b.size() {
-		switch h := int64(len(b.head)); {
-		case off < h:
-			c := copy(p[n:], b.head[off:])
-			n, off = n+c, off+int64(c)
-		case off < h+b.n:
-			c := min(int64(len(p)-n), h+b.n-off)
-			for j := range c {
-				p[n+int(j)] = "QUJD"[(off+j-h)%4]
-			}
-			n, off = n+int(c), off+c
-		default:
-			c := copy(p[n:], b.tail[off-h-b.n:])
-			n, off = n+c, off+int64(c)
-		}
-	}
-	if n < len(p) {
-		return n, io.EOF
-	}
-	return n, nil
+	return r
 }
 
 // signedFile signs a generated packet of about size bytes into a file.
@@ -67,7 +35,7 @@ func signedFile(t testing.TB, size int64) (*os.File, int64) {
 	t.Cleanup(func() { f.Close() })
 	leaf := pki(t).Agency
 	s := &signing.Signer{Key: leaf.Key, Certificates: append([]*x509.Certificate{leaf.Cert}, leaf.Chain...)}
-	if err := s.Sign(f, src, src.size()); err != nil {
+	if err := s.Sign(f, src, src.Size()); err != nil {
 		t.Fatal(err)
 	}
 	fi, err := f.Stat()
@@ -139,10 +107,10 @@ func BenchmarkSign(b *testing.B) {
 	for _, sz := range benchSizes {
 		b.Run(sz.name, func(b *testing.B) {
 			src := newBigUnsigned(b, sz.n/4*4)
-			b.SetBytes(src.size())
+			b.SetBytes(src.Size())
 			b.ReportAllocs()
 			for b.Loop() {
-				if err := s.Sign(io.Discard, src, src.size()); err != nil {
+				if err := s.Sign(io.Discard, src, src.Size()); err != nil {
 					b.Fatal(err)
 				}
 			}
