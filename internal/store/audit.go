@@ -1,0 +1,268 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"iter"
+	"time"
+
+	"github.com/edocgw/edocgw/agencyids"
+	"github.com/edocgw/edocgw/archive"
+)
+
+// AuditChainLockKey is the PostgreSQL advisory lock key ("edocgwAU") that
+// serializes appends to the audit chain across processes.
+const AuditChainLockKey int64 = 0x6564_6f63_6777_4155
+
+// auditPage is how many events AuditAll reads per query.
+const auditPage = 1000
+
+// sqliteTime is how SQLite stores times: UTC, microseconds, sortable.
+const sqliteTime = "2006-01-02T15:04:05.000000Z"
+
+const auditColumns = "seq, at, kind, actor, agency, document, delivery, details, prev, hash"
+
+// AppendAudit seals events, in order, after the current head of the chain
+// and inserts them in tx, the caller's transaction. An event with a zero
+// At gets the store's clock. On return the events carry their Seq, Prev
+// and Hash; if the transaction is rolled back and rerun they are sealed
+// again. On PostgreSQL it takes the chain's advisory lock, held until the
+// transaction ends: append audit events last.
+func (s *Store) AppendAudit(ctx context.Context, tx Tx, events ...*archive.Event) error {
+	if len(events) == 0 {
+		return nil
+	}
+	if !s.owns(tx) {
+		return ErrForeignTx
+	}
+	// Normalize and check before taking the lock.
+	for i, e := range events {
+		if e == nil || e.Kind == "" {
+			return fmt.Errorf("%w: audit event %d is nil or has no kind", ErrBadArgument, i)
+		}
+		if e.At.IsZero() {
+			e.At = s.now()
+		}
+		if err := e.Seal(nil); err != nil {
+			return fmt.Errorf("store: audit event %d: %w", i, err)
+		}
+	}
+	if s.dialect == Postgres {
+		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", AuditChainLockKey); err != nil {
+			return fmt.Errorf("store: lock audit chain: %w", err)
+		}
+	}
+	var (
+		head    *archive.Event
+		seq     int64
+		hashRaw []byte
+	)
+	switch err := tx.QueryRow(ctx, "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1").Scan(&seq, &hashRaw); {
+	case err == nil:
+		head = &archive.Event{Seq: seq}
+		if err := digest(&head.Hash, hashRaw); err != nil {
+			return fmt.Errorf("store: audit head %d: %w", seq, err)
+		}
+	case isNoRows(err):
+	default:
+		return fmt.Errorf("store: read audit head: %w", err)
+	}
+	const insert = "INSERT INTO audit_events (" + auditColumns + ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+	for _, e := range events {
+		if err := e.Seal(head); err != nil {
+			return fmt.Errorf("store: seal audit event: %w", err)
+		}
+		if _, err := tx.Exec(ctx, insert, e.Seq, s.timeArg(e.At), e.Kind, e.Actor, string(e.Agency),
+			e.Document, e.Delivery, string(e.Details), e.Prev[:], e.Hash[:]); err != nil {
+			return fmt.Errorf("store: insert audit event %d: %w", e.Seq, err)
+		}
+		head = e
+	}
+	return nil
+}
+
+// AuditEvents returns up to limit events with Seq > afterSeq, in order.
+func (s *Store) AuditEvents(ctx context.Context, afterSeq int64, limit int) ([]*archive.Event, error) {
+	if limit <= 0 {
+		return nil, fmt.Errorf("%w: limit %d", ErrBadArgument, limit)
+	}
+	const q = "SELECT " + auditColumns + " FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2"
+	out := make([]*archive.Event, 0, min(limit, auditPage))
+	err := s.query(ctx, q, []any{afterSeq, limit}, func(scan func(...any) error) error {
+		e, err := s.scanEvent(scan)
+		if err != nil {
+			return err
+		}
+		out = append(out, e)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: read audit events after %d: %w", afterSeq, err)
+	}
+	return out, nil
+}
+
+// AuditAll streams the whole chain in order, a page at a time, for
+// archive.VerifyChain. It stops at the first error, which it yields.
+func (s *Store) AuditAll(ctx context.Context) iter.Seq2[*archive.Event, error] {
+	return func(yield func(*archive.Event, error) bool) {
+		var after int64
+		for {
+			page, err := s.AuditEvents(ctx, after, auditPage)
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			for _, e := range page {
+				if !yield(e, nil) {
+					return
+				}
+				after = e.Seq
+			}
+			if len(page) < auditPage {
+				return
+			}
+		}
+	}
+}
+
+// SaveCheckpoint records a signed checkpoint in tx.
+func (s *Store) SaveCheckpoint(ctx context.Context, tx Tx, c archive.Checkpoint) error {
+	if !s.owns(tx) {
+		return ErrForeignTx
+	}
+	if c.Seq <= 0 {
+		return fmt.Errorf("%w: checkpoint seq %d", ErrBadArgument, c.Seq)
+	}
+	if _, err := tx.Exec(ctx, "INSERT INTO audit_checkpoints (seq, head, at, signature) VALUES ($1, $2, $3, $4)",
+		c.Seq, c.Head[:], s.timeArg(c.At), c.Signature); err != nil {
+		return fmt.Errorf("store: save checkpoint %d: %w", c.Seq, err)
+	}
+	return nil
+}
+
+// Checkpoints returns every checkpoint, in order of Seq.
+func (s *Store) Checkpoints(ctx context.Context) ([]archive.Checkpoint, error) {
+	var out []archive.Checkpoint
+	err := s.query(ctx, "SELECT seq, head, at, signature FROM audit_checkpoints ORDER BY seq", nil, func(scan func(...any) error) error {
+		var (
+			c    archive.Checkpoint
+			head []byte
+			at   any
+		)
+		if err := scan(&c.Seq, &head, &at, &c.Signature); err != nil {
+			return err
+		}
+		if err := digest(&c.Head, head); err != nil {
+			return fmt.Errorf("checkpoint %d: %w", c.Seq, err)
+		}
+		t, err := s.parseTime(at)
+		if err != nil {
+			return fmt.Errorf("checkpoint %d: %w", c.Seq, err)
+		}
+		c.At = t
+		out = append(out, c)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: read checkpoints: %w", err)
+	}
+	return out, nil
+}
+
+func (s *Store) scanEvent(scan func(...any) error) (*archive.Event, error) {
+	var (
+		e          archive.Event
+		at         any
+		agency     string
+		details    string
+		prev, hash []byte
+	)
+	if err := scan(&e.Seq, &at, &e.Kind, &e.Actor, &agency, &e.Document, &e.Delivery, &details, &prev, &hash); err != nil {
+		return nil, err
+	}
+	t, err := s.parseTime(at)
+	if err != nil {
+		return nil, fmt.Errorf("audit event %d: %w", e.Seq, err)
+	}
+	e.At, e.Agency, e.Details = t, agencyids.Code(agency), []byte(details)
+	if err := digest(&e.Prev, prev); err != nil {
+		return nil, fmt.Errorf("audit event %d prev: %w", e.Seq, err)
+	}
+	if err := digest(&e.Hash, hash); err != nil {
+		return nil, fmt.Errorf("audit event %d hash: %w", e.Seq, err)
+	}
+	return &e, nil
+}
+
+// query runs a read outside any transaction (pool or SQLite readers) and
+// calls row for each result row.
+func (s *Store) query(ctx context.Context, q string, args []any, row func(scan func(...any) error) error) error {
+	if s.dialect == Postgres {
+		rows, err := s.pool.Query(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			if err := row(rows.Scan); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	}
+	rows, err := s.rdb.QueryContext(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := row(rows.Scan); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// owns reports whether tx is a transaction of this store's backend.
+func (s *Store) owns(tx Tx) bool {
+	switch tx.(type) {
+	case *pgTx:
+		return s.dialect == Postgres
+	case *sqlTx:
+		return s.dialect == SQLite
+	}
+	return false
+}
+
+func (s *Store) timeArg(t time.Time) any {
+	t = t.UTC().Truncate(time.Microsecond)
+	if s.dialect == SQLite {
+		return t.Format(sqliteTime)
+	}
+	return t
+}
+
+func (s *Store) parseTime(v any) (time.Time, error) {
+	switch v := v.(type) {
+	case time.Time:
+		return v.UTC(), nil
+	case string:
+		t, err := time.Parse(sqliteTime, v)
+		if err != nil {
+			return time.Time{}, fmt.Errorf("%w: time %q: %v", ErrCorrupt, v, err)
+		}
+		return t, nil
+	case []byte:
+		return s.parseTime(string(v))
+	}
+	return time.Time{}, fmt.Errorf("%w: time of type %T", ErrCorrupt, v)
+}
+
+func digest(d *archive.Digest, b []byte) error {
+	if len(b) != len(d) {
+		return fmt.Errorf("%w: digest of %d bytes", ErrCorrupt, len(b))
+	}
+	copy(d[:], b)
+	return nil
+}

@@ -1,0 +1,177 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+)
+
+// Dialect names a backend.
+type Dialect string
+
+// The backends.
+const (
+	Postgres Dialect = "postgres"
+	SQLite   Dialect = "sqlite"
+)
+
+// Errors of the store.
+var (
+	ErrBadURL      = errors.New("store: bad database URL")
+	ErrForeignTx   = errors.New("store: transaction does not belong to this store")
+	ErrBadArgument = errors.New("store: bad argument")
+	ErrTooManyTry  = errors.New("store: transaction kept conflicting, retries exhausted")
+	ErrCorrupt     = errors.New("store: stored row is malformed")
+)
+
+// Options tune Open. The zero value is usable.
+type Options struct {
+	// NoMigrate leaves the schema as it is; call Migrate yourself.
+	NoMigrate bool
+	// Now is the clock used to stamp events that carry no time (default time.Now).
+	Now func() time.Time
+	// MaxRetries bounds how often InTx reruns a transaction that hit a
+	// serialization failure, deadlock or busy database (default 10).
+	MaxRetries int
+	// BusyTimeout is how long SQLite waits for a lock held by another
+	// process (default 5s).
+	BusyTimeout time.Duration
+	// MaxConns caps the PostgreSQL pool and the SQLite read pool (default:
+	// pgxpool's default; 4 readers for SQLite).
+	MaxConns int32
+}
+
+// Store is the SQL metadata store. It is safe for concurrent use.
+type Store struct {
+	dialect Dialect
+	now     func() time.Time
+	retries int
+
+	pool *pgxpool.Pool // PostgreSQL
+
+	wdb *sql.DB // SQLite: the single writer connection
+	rdb *sql.DB // SQLite: read-only pool
+}
+
+// Open connects to the database named by url and, unless opts.NoMigrate,
+// brings its schema up to date.
+func Open(ctx context.Context, url string, opts Options) (*Store, error) {
+	s := &Store{now: opts.Now, retries: opts.MaxRetries}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.retries <= 0 {
+		s.retries = 10
+	}
+	var err error
+	if strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://") {
+		err = s.openPostgres(ctx, url, opts)
+	} else {
+		err = s.openSQLite(ctx, url, opts)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !opts.NoMigrate {
+		if err := s.Migrate(ctx); err != nil {
+			s.Close()
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+func (s *Store) openPostgres(ctx context.Context, url string, opts Options) error {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrBadURL, err)
+	}
+	if opts.MaxConns > 0 {
+		cfg.MaxConns = opts.MaxConns
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("store: open postgres: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return fmt.Errorf("store: open postgres: %w", err)
+	}
+	s.dialect, s.pool = Postgres, pool
+	return nil
+}
+
+// SQLitePath returns the file path of a SQLite URL ("sqlite:PATH",
+// "sqlite://PATH" or a plain PATH).
+func SQLitePath(url string) (string, error) {
+	p := url
+	if rest, ok := strings.CutPrefix(p, "sqlite:"); ok {
+		p = rest
+		if rest, ok := strings.CutPrefix(p, "//"); ok {
+			p = rest
+		}
+	}
+	switch {
+	case p == "":
+		return "", fmt.Errorf("%w: empty SQLite path in %q", ErrBadURL, url)
+	case strings.Contains(p, "://"):
+		return "", fmt.Errorf("%w: unsupported scheme in %q", ErrBadURL, url)
+	case strings.ContainsAny(p, "?#"):
+		return "", fmt.Errorf("%w: SQLite path %q contains '?' or '#'", ErrBadURL, p)
+	case p == ":memory:" || strings.HasPrefix(p, "file:"):
+		return "", fmt.Errorf("%w: SQLite needs a plain file path, not %q", ErrBadURL, p)
+	}
+	return p, nil
+}
+
+func (s *Store) openSQLite(ctx context.Context, url string, opts Options) error {
+	path, err := SQLitePath(url)
+	if err != nil {
+		return err
+	}
+	busy := opts.BusyTimeout
+	if busy <= 0 {
+		busy = 5 * time.Second
+	}
+	base := fmt.Sprintf("%s?_pragma=busy_timeout(%d)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)", path, busy.Milliseconds())
+	wdb, err := sql.Open("sqlite", base+"&_pragma=journal_mode(WAL)&_txlock=immediate")
+	if err != nil {
+		return fmt.Errorf("store: open sqlite: %w", err)
+	}
+	wdb.SetMaxOpenConns(1) // one writer
+	wdb.SetConnMaxIdleTime(0)
+	if err := wdb.PingContext(ctx); err != nil { // creates the file, sets WAL
+		wdb.Close()
+		return fmt.Errorf("store: open sqlite %s: %w", path, err)
+	}
+	rdb, err := sql.Open("sqlite", base+"&_pragma=query_only(1)")
+	if err != nil {
+		wdb.Close()
+		return fmt.Errorf("store: open sqlite: %w", err)
+	}
+	readers := int(opts.MaxConns)
+	if readers <= 0 {
+		readers = 4
+	}
+	rdb.SetMaxOpenConns(readers)
+	s.dialect, s.wdb, s.rdb = SQLite, wdb, rdb
+	return nil
+}
+
+// Dialect reports the backend.
+func (s *Store) Dialect() Dialect { return s.dialect }
+
+// Close releases the connections.
+func (s *Store) Close() error {
+	if s.pool != nil {
+		s.pool.Close()
+		return nil
+	}
+	return errors.Join(s.rdb.Close(), s.wdb.Close())
+}
