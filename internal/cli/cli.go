@@ -45,6 +45,10 @@ type command struct {
 func commands() []*command {
 	return []*command{
 		{name: "serve", summary: "run the gateway", run: runServe},
+		{name: "migrate", summary: "bring the metadata database's schema up to date", run: runMigrate},
+		{name: "audit", summary: "auditor tools", sub: []*command{
+			{name: "verify", summary: "walk the audit hash chain and its checkpoints, report the first break", run: runAuditVerify},
+		}},
 		{name: "envelope", summary: "edXML packets", sub: []*command{
 			{name: "validate", summary: "check packets: OK FILE KIND FROM -> TO or INVALID FILE: PATH: MESSAGE", run: runEnvelopeValidate},
 			{name: "build", summary: "build a document or status packet from flags and files", run: runEnvelopeBuild},
