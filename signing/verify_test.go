@@ -292,3 +292,16 @@ func TestSmallAndLargePathsAgree(t *testing.T) {
 	refused(t, small, forged, signing.ErrDigestMismatch)
 	refused(t, large, forged, signing.ErrDigestMismatch)
 }
+
+// A look-alike edXMLHeader in another namespace, carrying a Signature of its
+// own, is not where a verifier may look: refused, whichever way.
+func TestAttack_SignatureInLookalikeHeader(t *testing.T) {
+	signed := signWith(t, pki(t).Agency, packet(t, 100), false)
+	sig := between(t, signed, "<Signature ", "</Signature>")
+	twin := `<x:edXMLHeader xmlns:x="urn:attacker">` + sig + `</x:edXMLHeader>`
+	forged := replace(t, signed, "</edXML:edXMLHeader>", "</edXML:edXMLHeader>"+twin)
+	refused(t, verifier(t), forged, signing.ErrSignatureShape)
+	// And with the real header's Signature removed, the twin's is still a
+	// Signature out of place, not a signature to verify.
+	refused(t, verifier(t), replace(t, forged, "  "+sig+"\n    </edXML:edXMLHeader>", "</edXML:edXMLHeader>"), signing.ErrSignatureShape)
+}
