@@ -67,12 +67,14 @@ func runServe(args []string, env Env) error {
 		TLSConfig:         &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}},
 		ReadHeaderTimeout: 10 * time.Second,
 	}
+	// Signals are caught before the address is printed: whoever reads it
+	// may stop the server at once.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	fmt.Fprintf(env.Stdout, "edocgw serving https://%s (embedded storage in %s)\n", ln.Addr(), abs)
 	if caNote != "" {
 		fmt.Fprintln(env.Stdout, caNote)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	errc := make(chan error, 1)
 	go func() { errc <- hs.ServeTLS(ln, "", "") }()
 	select {
