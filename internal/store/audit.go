@@ -198,24 +198,26 @@ func (s *Store) scanEvent(scan func(...any) error) (*archive.Event, error) {
 // query runs a read outside any transaction (pool or SQLite readers) and
 // calls row for each result row.
 func (s *Store) query(ctx context.Context, q string, args []any, row func(scan func(...any) error) error) error {
+	var rows interface {
+		Next() bool
+		Scan(dest ...any) error
+		Err() error
+	}
 	if s.dialect == Postgres {
-		rows, err := s.pool.Query(ctx, q, args...)
+		r, err := s.pool.Query(ctx, q, args...)
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			if err := row(rows.Scan); err != nil {
-				return err
-			}
+		defer r.Close()
+		rows = r
+	} else {
+		r, err := s.rdb.QueryContext(ctx, q, args...)
+		if err != nil {
+			return err
 		}
-		return rows.Err()
+		defer r.Close()
+		rows = r
 	}
-	rows, err := s.rdb.QueryContext(ctx, q, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
 	for rows.Next() {
 		if err := row(rows.Scan); err != nil {
 			return err
