@@ -37,6 +37,7 @@ func Run(t *testing.T, open Open) {
 	t.Run("Concurrent", func(t *testing.T) { testConcurrent(t, open) })
 	t.Run("Checkpoints", func(t *testing.T) { testCheckpoints(t, open) })
 	t.Run("Tamper", func(t *testing.T) { testTamper(t, open) })
+	runHub(t, open)
 }
 
 var t0 = time.Date(2026, 11, 22, 8, 0, 0, 123456789, time.UTC)

@@ -1,0 +1,608 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"modernc.org/sqlite"
+
+	"github.com/edocgw/edocgw/agencyids"
+	"github.com/edocgw/edocgw/archive"
+	"github.com/edocgw/edocgw/envelope"
+	"github.com/edocgw/edocgw/routing"
+)
+
+// The store is the hub's metadata store.
+var _ routing.Store = (*Store)(nil)
+
+const (
+	documentColumns = "id, kind, sender, edxml_id, number, notation, business, status_code, ref, subject, digest, size, via, received_at, recipients"
+	deliveryColumns = "id, document, recipient, route, peer, state, attempts, next_attempt_at, lease_until, last_error, remote, created_at, updated_at"
+)
+
+// prefixed qualifies each of a comma-separated column list with alias.
+func prefixed(alias, columns string) string {
+	cs := strings.Split(columns, ", ")
+	for i, c := range cs {
+		cs[i] = alias + "." + c
+	}
+	return strings.Join(cs, ", ")
+}
+
+// Ping reports whether the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.query(ctx, "SELECT 1", nil, func(scan func(...any) error) error {
+		var one int
+		return scan(&one)
+	}); err != nil {
+		return fmt.Errorf("store: ping: %w", err)
+	}
+	return nil
+}
+
+// Accept commits doc, its deliveries and events in one transaction; a
+// packet that repeats an earlier one commits nothing and returns a
+// *routing.DuplicateError (see routing.Store). Zero times are filled in
+// (ReceivedAt from the store's clock, a delivery's CreatedAt, UpdatedAt and
+// NextAttemptAt from ReceivedAt), as is an empty Delivery.Document, and
+// times are set as stored (UTC, microseconds).
+func (s *Store) Accept(ctx context.Context, doc *routing.Document, deliveries []*routing.Delivery, events []*archive.Event) error {
+	if err := s.prepareAccept(doc, deliveries); err != nil {
+		return err
+	}
+	recipients, err := json.Marshal(codesOrEmpty(doc.Recipients))
+	if err != nil {
+		return fmt.Errorf("store: accept %s: %w", doc.ID, err)
+	}
+	err = s.InTx(ctx, func(tx Tx) error {
+		dup, err := findDuplicate(ctx, tx, doc)
+		if err != nil {
+			return err
+		}
+		if dup != nil {
+			return dup
+		}
+		if _, err := tx.Exec(ctx, "INSERT INTO documents ("+documentColumns+") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+			doc.ID, doc.Kind.String(), string(doc.From), doc.EdxmlID, doc.Number, doc.Notation, int(doc.Business),
+			int(doc.StatusCode), doc.Ref, doc.Subject, doc.Digest[:], doc.Size, doc.Via, s.timeArg(doc.ReceivedAt),
+			string(recipients)); err != nil {
+			return err
+		}
+		for _, d := range deliveries {
+			if _, err := tx.Exec(ctx, "INSERT INTO deliveries ("+deliveryColumns+") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+				d.ID, d.Document, string(d.Recipient), string(d.Route), d.Peer, string(d.State), d.Attempts,
+				s.timeArg(d.NextAttemptAt), s.nullTime(d.LeaseUntil), d.LastError, d.Remote,
+				s.timeArg(d.CreatedAt), s.timeArg(d.UpdatedAt)); err != nil {
+				return fmt.Errorf("delivery %s: %w", d.ID, err)
+			}
+		}
+		return s.AppendAudit(ctx, tx, events...)
+	})
+	var dup *routing.DuplicateError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &dup):
+		return dup
+	case isUniqueViolation(err):
+		// Another transaction accepted the same packet between our check
+		// and our insert: name the one that won.
+		if dup, derr := s.duplicateOf(ctx, doc); derr == nil && dup != nil {
+			return dup
+		}
+	}
+	return fmt.Errorf("store: accept %s: %w", doc.ID, err)
+}
+
+// prepareAccept checks the arguments of Accept and fills in zero times.
+func (s *Store) prepareAccept(doc *routing.Document, deliveries []*routing.Delivery) error {
+	switch {
+	case doc == nil || doc.ID == "":
+		return fmt.Errorf("%w: document without an id", ErrBadArgument)
+	case doc.Kind != envelope.KindDocument && doc.Kind != envelope.KindStatus:
+		return fmt.Errorf("%w: document %s of kind %v", ErrBadArgument, doc.ID, doc.Kind)
+	case doc.Size < 0:
+		return fmt.Errorf("%w: document %s of size %d", ErrBadArgument, doc.ID, doc.Size)
+	}
+	if doc.ReceivedAt.IsZero() {
+		doc.ReceivedAt = s.now()
+	}
+	doc.ReceivedAt = stored(doc.ReceivedAt)
+	for i, d := range deliveries {
+		switch {
+		case d == nil || d.ID == "":
+			return fmt.Errorf("%w: delivery %d of %s without an id", ErrBadArgument, i, doc.ID)
+		case d.Document != "" && d.Document != doc.ID:
+			return fmt.Errorf("%w: delivery %s is of document %s, not %s", ErrBadArgument, d.ID, d.Document, doc.ID)
+		case !validRoute(d.Route):
+			return fmt.Errorf("%w: delivery %s has route %q", ErrBadArgument, d.ID, d.Route)
+		case !validState(d.State):
+			return fmt.Errorf("%w: delivery %s has state %q", ErrBadArgument, d.ID, d.State)
+		}
+		d.Document = doc.ID
+		if d.CreatedAt.IsZero() {
+			d.CreatedAt = doc.ReceivedAt
+		}
+		if d.UpdatedAt.IsZero() {
+			d.UpdatedAt = d.CreatedAt
+		}
+		if d.NextAttemptAt.IsZero() {
+			d.NextAttemptAt = d.CreatedAt
+		}
+		d.CreatedAt, d.UpdatedAt, d.NextAttemptAt = stored(d.CreatedAt), stored(d.UpdatedAt), stored(d.NextAttemptAt)
+		if !d.LeaseUntil.IsZero() {
+			d.LeaseUntil = stored(d.LeaseUntil)
+		}
+	}
+	return nil
+}
+
+// stored is t as the store keeps it: UTC, to the microsecond.
+func stored(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
+
+// The duplicate rules of routing.Store.Accept, each backed by a unique
+// partial index of the same condition (documents_dup_*).
+const (
+	dupDocumentID = "SELECT id FROM documents WHERE kind = 'document' AND edxml_id <> '' AND sender = $1 AND edxml_id = $2 AND business = $3 ORDER BY received_at, id LIMIT 1"
+	dupNumber     = "SELECT id FROM documents WHERE kind = 'document' AND business IN (0, 3) AND number <> '' AND sender = $1 AND number = $2 AND notation = $3 ORDER BY received_at, id LIMIT 1"
+	dupStatus     = "SELECT id FROM documents WHERE kind = 'status' AND status_code <> 5 AND sender = $1 AND edxml_id = $2 AND status_code = $3 ORDER BY received_at, id LIMIT 1"
+)
+
+// findDuplicate returns the duplicate error for the first stored packet
+// that doc repeats, or nil.
+func findDuplicate(ctx context.Context, tx Tx, doc *routing.Document) (*routing.DuplicateError, error) {
+	type rule struct {
+		key, query string
+		args       []any
+	}
+	var rules []rule
+	from := string(doc.From)
+	switch doc.Kind {
+	case envelope.KindDocument:
+		if doc.EdxmlID != "" {
+			rules = append(rules, rule{"document-id", dupDocumentID, []any{from, doc.EdxmlID, int(doc.Business)}})
+		}
+		if doc.Number != "" && (doc.Business == envelope.BusinessNew || doc.Business == envelope.BusinessReplacement) {
+			rules = append(rules, rule{"number-notation", dupNumber, []any{from, doc.Number, doc.Notation}})
+		}
+	case envelope.KindStatus:
+		if doc.StatusCode != envelope.StatusProcessing {
+			rules = append(rules, rule{"status", dupStatus, []any{from, doc.EdxmlID, int(doc.StatusCode)}})
+		}
+	}
+	for _, r := range rules {
+		var id string
+		switch err := tx.QueryRow(ctx, r.query, r.args...).Scan(&id); {
+		case err == nil:
+			return &routing.DuplicateError{FirstID: id, Key: r.key}, nil
+		case !isNoRows(err):
+			return nil, fmt.Errorf("duplicate check (%s): %w", r.key, err)
+		}
+	}
+	return nil, nil
+}
+
+// duplicateOf runs findDuplicate in a transaction of its own.
+func (s *Store) duplicateOf(ctx context.Context, doc *routing.Document) (*routing.DuplicateError, error) {
+	var dup *routing.DuplicateError
+	err := s.readTx(ctx, func(tx Tx) error {
+		var err error
+		dup, err = findDuplicate(ctx, tx, doc)
+		return err
+	})
+	return dup, err
+}
+
+// isUniqueViolation reports a unique constraint failure.
+func isUniqueViolation(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code == "23505"
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se.Code() == 2067 || se.Code() == 1555 // SQLITE_CONSTRAINT_UNIQUE, _PRIMARYKEY
+	}
+	return false
+}
+
+// Document returns a document by hub id.
+func (s *Store) Document(ctx context.Context, id string) (*routing.Document, error) {
+	docs, err := s.documents(ctx, "SELECT "+documentColumns+" FROM documents WHERE id = $1", id)
+	if err != nil {
+		return nil, fmt.Errorf("store: document %s: %w", id, err)
+	}
+	if len(docs) == 0 {
+		return nil, fmt.Errorf("store: document %s: %w", id, routing.ErrNotFound)
+	}
+	return docs[0], nil
+}
+
+// DocumentsByEdxmlID returns the documents (not statuses) whose EdxmlID is
+// id, oldest first.
+func (s *Store) DocumentsByEdxmlID(ctx context.Context, id string) ([]*routing.Document, error) {
+	if id == "" {
+		return nil, nil
+	}
+	docs, err := s.documents(ctx, "SELECT "+documentColumns+" FROM documents WHERE edxml_id <> '' AND edxml_id = $1 AND kind = 'document' ORDER BY received_at, id", id)
+	if err != nil {
+		return nil, fmt.Errorf("store: documents with edXML id %q: %w", id, err)
+	}
+	return docs, nil
+}
+
+func (s *Store) documents(ctx context.Context, q string, args ...any) ([]*routing.Document, error) {
+	var out []*routing.Document
+	err := s.query(ctx, q, args, func(scan func(...any) error) error {
+		var r documentRow
+		if err := scan(r.dest()...); err != nil {
+			return err
+		}
+		d, err := s.document(&r)
+		if err != nil {
+			return err
+		}
+		out = append(out, d)
+		return nil
+	})
+	return out, err
+}
+
+// documentRow receives the documentColumns of a row.
+type documentRow struct {
+	d                    routing.Document
+	kind, from, rcpts    string
+	business, statusCode int
+	digest               []byte
+	receivedAt           any
+}
+
+func (r *documentRow) dest() []any {
+	d := &r.d
+	return []any{&d.ID, &r.kind, &r.from, &d.EdxmlID, &d.Number, &d.Notation, &r.business, &r.statusCode, &d.Ref,
+		&d.Subject, &r.digest, &d.Size, &d.Via, &r.receivedAt, &r.rcpts}
+}
+
+func (s *Store) document(r *documentRow) (*routing.Document, error) {
+	d := r.d
+	switch r.kind {
+	case "document":
+		d.Kind = envelope.KindDocument
+	case "status":
+		d.Kind = envelope.KindStatus
+	default:
+		return nil, fmt.Errorf("%w: document %s of kind %q", ErrCorrupt, d.ID, r.kind)
+	}
+	d.From, d.Business, d.StatusCode = agencyids.Code(r.from), envelope.BusinessDocType(r.business), envelope.StatusCode(r.statusCode)
+	if err := digest(&d.Digest, r.digest); err != nil {
+		return nil, fmt.Errorf("document %s: %w", d.ID, err)
+	}
+	var err error
+	if d.ReceivedAt, err = s.parseTime(r.receivedAt); err != nil {
+		return nil, fmt.Errorf("document %s: %w", d.ID, err)
+	}
+	if err := json.Unmarshal([]byte(r.rcpts), &d.Recipients); err != nil {
+		return nil, fmt.Errorf("%w: document %s recipients: %v", ErrCorrupt, d.ID, err)
+	}
+	return &d, nil
+}
+
+// Delivery returns a delivery by id.
+func (s *Store) Delivery(ctx context.Context, id string) (*routing.Delivery, error) {
+	ds, err := s.deliveries(ctx, "SELECT "+deliveryColumns+" FROM deliveries WHERE id = $1", id)
+	if err != nil {
+		return nil, fmt.Errorf("store: delivery %s: %w", id, err)
+	}
+	if len(ds) == 0 {
+		return nil, fmt.Errorf("store: delivery %s: %w", id, routing.ErrNotFound)
+	}
+	return ds[0], nil
+}
+
+// Deliveries returns the deliveries of a document, oldest first.
+func (s *Store) Deliveries(ctx context.Context, document string) ([]*routing.Delivery, error) {
+	ds, err := s.deliveries(ctx, "SELECT "+deliveryColumns+" FROM deliveries WHERE document = $1 ORDER BY created_at, id", document)
+	if err != nil {
+		return nil, fmt.Errorf("store: deliveries of %s: %w", document, err)
+	}
+	return ds, nil
+}
+
+func (s *Store) deliveries(ctx context.Context, q string, args ...any) ([]*routing.Delivery, error) {
+	var out []*routing.Delivery
+	err := s.query(ctx, q, args, func(scan func(...any) error) error {
+		var r deliveryRow
+		if err := scan(r.dest()...); err != nil {
+			return err
+		}
+		d, err := s.delivery(&r)
+		if err != nil {
+			return err
+		}
+		out = append(out, d)
+		return nil
+	})
+	return out, err
+}
+
+// deliveryRow receives the deliveryColumns of a row.
+type deliveryRow struct {
+	d                                        routing.Delivery
+	recipient, route, state                  string
+	nextAt, leaseUntil, createdAt, updatedAt any
+}
+
+func (r *deliveryRow) dest() []any {
+	d := &r.d
+	return []any{&d.ID, &d.Document, &r.recipient, &r.route, &d.Peer, &r.state, &d.Attempts, &r.nextAt,
+		&r.leaseUntil, &d.LastError, &d.Remote, &r.createdAt, &r.updatedAt}
+}
+
+func (s *Store) delivery(r *deliveryRow) (*routing.Delivery, error) {
+	d := r.d
+	d.Recipient, d.Route, d.State = agencyids.Code(r.recipient), routing.RouteKind(r.route), routing.DeliveryState(r.state)
+	for _, t := range []struct {
+		dst *time.Time
+		v   any
+	}{{&d.NextAttemptAt, r.nextAt}, {&d.LeaseUntil, r.leaseUntil}, {&d.CreatedAt, r.createdAt}, {&d.UpdatedAt, r.updatedAt}} {
+		var err error
+		if *t.dst, err = s.parseNullTime(t.v); err != nil {
+			return nil, fmt.Errorf("delivery %s: %w", d.ID, err)
+		}
+	}
+	return &d, nil
+}
+
+// Inbox returns up to limit pull deliveries of recipient in state queued
+// or pulled, with ID > after, in ID order, each with its document.
+func (s *Store) Inbox(ctx context.Context, recipient agencyids.Code, after string, limit int) ([]routing.InboxItem, error) {
+	if limit <= 0 {
+		return nil, fmt.Errorf("%w: limit %d", ErrBadArgument, limit)
+	}
+	// The conditions repeat those of the partial index deliveries_inbox
+	// word for word: SQLite uses such an index only then.
+	q := "SELECT " + prefixed("d", deliveryColumns) + ", " + prefixed("doc", documentColumns) +
+		" FROM deliveries d JOIN documents doc ON doc.id = d.document" +
+		" WHERE d.route = 'pull' AND d.state IN ('queued', 'pulled') AND d.recipient = $1 AND d.id > $2" +
+		" ORDER BY d.id LIMIT $3"
+	var out []routing.InboxItem
+	err := s.query(ctx, q, []any{string(recipient), after, limit}, func(scan func(...any) error) error {
+		var (
+			dr  deliveryRow
+			dcr documentRow
+		)
+		if err := scan(append(dr.dest(), dcr.dest()...)...); err != nil {
+			return err
+		}
+		d, err := s.delivery(&dr)
+		if err != nil {
+			return err
+		}
+		doc, err := s.document(&dcr)
+		if err != nil {
+			return err
+		}
+		out = append(out, routing.InboxItem{Delivery: *d, Document: *doc})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: inbox of %s: %w", recipient, err)
+	}
+	return out, nil
+}
+
+// Claim leases up to limit due push or peer deliveries (see
+// routing.Store): state queued with NextAttemptAt <= now, or sending with
+// LeaseUntil < now. It sets them sending until now+lease, counts the
+// attempt and returns them as updated, in NextAttemptAt order. On
+// PostgreSQL concurrent claimers skip each other's rows (FOR UPDATE SKIP
+// LOCKED); SQLite has one writer.
+func (s *Store) Claim(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]*routing.Delivery, error) {
+	switch {
+	case limit <= 0:
+		return nil, fmt.Errorf("%w: claim limit %d", ErrBadArgument, limit)
+	case lease <= 0:
+		return nil, fmt.Errorf("%w: lease %v", ErrBadArgument, lease)
+	}
+	// The due conditions repeat those of deliveries_claim and
+	// deliveries_lease word for word.
+	const due = "SELECT id FROM deliveries WHERE route IN ('push', 'peer') AND state IN ('queued', 'sending')" +
+		" AND ((state = 'queued' AND next_attempt_at <= $1) OR (state = 'sending' AND lease_until < $1))" +
+		" ORDER BY next_attempt_at, id LIMIT $3"
+	const set = " SET state = 'sending', lease_until = $2, attempts = attempts + 1, updated_at = $1"
+	q := "UPDATE deliveries" + set + " WHERE id IN (" + due + ") RETURNING " + deliveryColumns
+	if s.dialect == Postgres {
+		q = "WITH due AS (" + due + " FOR UPDATE SKIP LOCKED) UPDATE deliveries" + set +
+			" FROM due WHERE deliveries.id = due.id RETURNING " + prefixed("deliveries", deliveryColumns)
+	}
+	var out []*routing.Delivery
+	err := s.InTx(ctx, func(tx Tx) error {
+		out = out[:0]
+		rows, err := tx.Query(ctx, q, s.timeArg(now), s.timeArg(now.Add(lease)), limit)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var r deliveryRow
+			if err := rows.Scan(r.dest()...); err != nil {
+				return err
+			}
+			d, err := s.delivery(&r)
+			if err != nil {
+				return err
+			}
+			out = append(out, d)
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		return rows.Close()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: claim: %w", err)
+	}
+	slices.SortFunc(out, func(a, b *routing.Delivery) int {
+		if c := a.NextAttemptAt.Compare(b.NextAttemptAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	return out, nil
+}
+
+// UpdateDelivery writes d's State, NextAttemptAt (a zero one is left as
+// stored), LeaseUntil, LastError and Remote if the stored state is one of
+// from and, when that state is sending, the stored LeaseUntil equals
+// claimed; else it returns routing.ErrStateConflict (routing.ErrNotFound
+// for no such delivery) and writes nothing. d is then what is stored.
+func (s *Store) UpdateDelivery(ctx context.Context, d *routing.Delivery, from []routing.DeliveryState, claimed time.Time, events []*archive.Event) error {
+	if d == nil || d.ID == "" || !validState(d.State) {
+		return fmt.Errorf("%w: delivery update without an id or with a bad state", ErrBadArgument)
+	}
+	if len(from) == 0 {
+		return fmt.Errorf("%w: delivery %s: no expected state", ErrBadArgument, d.ID)
+	}
+	now := s.now()
+	args := []any{string(d.State), s.nullTime(d.NextAttemptAt), s.nullTime(d.LeaseUntil), d.LastError, d.Remote, s.timeArg(now), d.ID}
+	in := make([]string, len(from))
+	for i, st := range from {
+		if !validState(st) {
+			return fmt.Errorf("%w: delivery %s: expected state %q", ErrBadArgument, d.ID, st)
+		}
+		args = append(args, string(st))
+		in[i] = "$" + strconv.Itoa(len(args))
+	}
+	q := "UPDATE deliveries SET state = $1, next_attempt_at = COALESCE($2, next_attempt_at), lease_until = $3," +
+		" last_error = $4, remote = $5, updated_at = $6 WHERE id = $7 AND state IN (" + strings.Join(in, ", ") + ")"
+	if slices.Contains(from, routing.StateSending) {
+		args = append(args, s.nullTime(claimed))
+		q += " AND (state <> 'sending' OR lease_until = $" + strconv.Itoa(len(args)) + ")"
+	}
+	q += " RETURNING " + deliveryColumns
+	var updated *routing.Delivery
+	err := s.InTx(ctx, func(tx Tx) error {
+		var r deliveryRow
+		switch err := tx.QueryRow(ctx, q, args...).Scan(r.dest()...); {
+		case isNoRows(err):
+			var state string
+			switch err := tx.QueryRow(ctx, "SELECT state FROM deliveries WHERE id = $1", d.ID).Scan(&state); {
+			case isNoRows(err):
+				return routing.ErrNotFound
+			case err != nil:
+				return err
+			}
+			return fmt.Errorf("%w: it is %s", routing.ErrStateConflict, state)
+		case err != nil:
+			return err
+		}
+		var err error
+		if updated, err = s.delivery(&r); err != nil {
+			return err
+		}
+		return s.AppendAudit(ctx, tx, events...)
+	})
+	if err != nil {
+		return fmt.Errorf("store: update delivery %s: %w", d.ID, err)
+	}
+	*d = *updated
+	return nil
+}
+
+// DocumentEvents returns the audit events of a document and of the
+// documents whose Ref is it, in chain order.
+func (s *Store) DocumentEvents(ctx context.Context, document string) ([]*archive.Event, error) {
+	// Two indexed lookups rather than one OR, which would scan the log.
+	const q = "SELECT " + auditColumns + " FROM audit_events WHERE document <> '' AND document = $1" +
+		" UNION ALL SELECT " + auditColumns + " FROM audit_events WHERE document <> ''" +
+		" AND document IN (SELECT id FROM documents WHERE ref <> '' AND ref = $1 AND id <> $1) ORDER BY seq"
+	var out []*archive.Event
+	err := s.query(ctx, q, []any{document}, func(scan func(...any) error) error {
+		e, err := s.scanEvent(scan)
+		if err != nil {
+			return err
+		}
+		out = append(out, e)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: events of document %s: %w", document, err)
+	}
+	return out, nil
+}
+
+// AppendEvents appends events in a transaction of their own.
+func (s *Store) AppendEvents(ctx context.Context, events ...*archive.Event) error {
+	if len(events) == 0 {
+		return nil
+	}
+	if err := s.InTx(ctx, func(tx Tx) error { return s.AppendAudit(ctx, tx, events...) }); err != nil {
+		return fmt.Errorf("store: append events: %w", err)
+	}
+	return nil
+}
+
+func validRoute(r routing.RouteKind) bool {
+	return r == routing.RoutePull || r == routing.RoutePush || r == routing.RoutePeer
+}
+
+func validState(st routing.DeliveryState) bool {
+	switch st {
+	case routing.StateQueued, routing.StateSending, routing.StatePulled, routing.StateAcked,
+		routing.StateDelivered, routing.StateDead, routing.StateCancelled:
+		return true
+	}
+	return false
+}
+
+func codesOrEmpty(cs []agencyids.Code) []agencyids.Code {
+	if cs == nil {
+		return []agencyids.Code{}
+	}
+	return cs
+}
+
+// nullTime is timeArg, with the zero time as NULL.
+func (s *Store) nullTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return s.timeArg(t)
+}
+
+// parseNullTime is parseTime, with NULL as the zero time.
+func (s *Store) parseNullTime(v any) (time.Time, error) {
+	if v == nil {
+		return time.Time{}, nil
+	}
+	return s.parseTime(v)
+}
+
+// readTx runs fn in a read-only transaction that sees one snapshot of the
+// database (REPEATABLE READ on PostgreSQL; a read transaction of a reader
+// connection on SQLite).
+func (s *Store) readTx(ctx context.Context, fn func(tx Tx) error) error {
+	if s.dialect == Postgres {
+		t, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+		if err != nil {
+			return fmt.Errorf("store: begin: %w", err)
+		}
+		defer t.Rollback(context.WithoutCancel(ctx))
+		return fn(&pgTx{t})
+	}
+	t, err := s.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("store: begin: %w", err)
+	}
+	defer t.Rollback()
+	return fn(&sqlTx{t})
+}
