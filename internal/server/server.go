@@ -1,222 +1,168 @@
-// Package server is the gateway's HTTP front door. Today it serves health,
-// the agency directory and envelope validation; the document hub (send,
-// inbox, deliveries) is built on it by the hub issue.
+// Package server is the hub's HTTP API (design §5): documents, the inbox,
+// deliveries, traces, the agency directory and envelope validation, with
+// health, readiness and Prometheus metrics. docs/openapi.yaml describes it.
+// It knows the hub only through the Hub and Tokens interfaces.
 package server
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
-	"fmt"
-	"io"
+	"log/slog"
 	"net/http"
-	"os"
-	"path/filepath"
-	"strconv"
-	"sync"
+	"strings"
 	"time"
 
-	"github.com/edocgw/edocgw/agencyids"
-	"github.com/edocgw/edocgw/envelope"
-	"github.com/edocgw/edocgw/internal/dirstore"
+	"github.com/go-chi/chi/v5"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/edocgw/edocgw/routing"
+)
+
+// Defaults of Config.
+const (
+	// DefaultMaxBody is the envelope parser's own size limit.
+	DefaultMaxBody = 1 << 30
+	// maxValidateBody bounds POST /v1/envelopes/validate, which reads the
+	// packet into memory.
+	maxValidateBody = 32 << 20
 )
 
 // Config configures a Server.
 type Config struct {
-	// DataDir is the embedded backend's folder (agencies.json lives there).
-	DataDir string
-	// MaxBody is the largest request body; 0 means 32 MiB.
+	Hub    Hub    // required
+	Tokens Tokens // required
+	// Registry gets the HTTP metrics and is served on /metrics; nil: a new
+	// registry with the Go and process collectors.
+	Registry *prometheus.Registry
+	// MaxBody is the largest request body; 0 means DefaultMaxBody.
+	// POST /v1/envelopes/validate holds the packet in memory and takes at
+	// most 32 MiB whatever MaxBody says.
 	MaxBody int64
-	Now     func() time.Time
+	// Now is the time envelope validation judges dates by; nil: time.Now.
+	Now func() time.Time
+	// Logger gets server errors; nil: slog.Default().
+	Logger *slog.Logger
 }
 
-// Server serves the HTTP API.
+// Server serves the HTTP API. TLS, and the verification of client
+// certificates against the client CAs, is the caller's http.Server's job:
+// a request authenticates by certificate when r.TLS.VerifiedChains is set.
 type Server struct {
-	cfg Config
-	mux *http.ServeMux
-
-	mu      sync.Mutex
-	dir     *agencyids.Directory
-	dirStat string // size and mtime of agencies.json when dir was loaded
+	cfg     Config
+	log     *slog.Logger
+	router  *chi.Mux
+	metrics *httpMetrics
 }
 
-// New returns a server over cfg.DataDir; the directory is loaded now and
-// reloaded whenever agencies.json changes (edocgw agency import while the
-// server runs).
+// New returns a server over cfg.Hub and cfg.Tokens.
 func New(cfg Config) (*Server, error) {
+	if cfg.Hub == nil || cfg.Tokens == nil {
+		return nil, errors.New("server: Config.Hub and Config.Tokens are required")
+	}
 	if cfg.MaxBody <= 0 {
-		cfg.MaxBody = 32 << 20
+		cfg.MaxBody = DefaultMaxBody
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	s := &Server{cfg: cfg, mux: http.NewServeMux()}
-	if _, err := s.directory(); err != nil {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Registry == nil {
+		cfg.Registry = prometheus.NewRegistry()
+		cfg.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	}
+	m, err := newHTTPMetrics(cfg.Registry)
+	if err != nil {
 		return nil, err
 	}
-	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-	})
-	s.mux.HandleFunc("GET /readyz", s.ready)
-	s.mux.HandleFunc("GET /v1/agencies", s.searchAgencies)
-	s.mux.HandleFunc("GET /v1/agencies/{code}", s.getAgency)
-	s.mux.HandleFunc("POST /v1/envelopes/validate", s.validateEnvelope)
+	s := &Server{cfg: cfg, log: cfg.Logger, metrics: m}
+	s.routes()
 	return s, nil
 }
 
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+// The roles allowed per endpoint group (design §6).
+var (
+	senders   = []routing.Role{routing.RoleAgency, routing.RoleHub}
+	members   = []routing.Role{routing.RoleAgency}
+	readers   = []routing.Role{routing.RoleAgency, routing.RoleHub, routing.RoleAuditor}
+	everybody = []routing.Role{routing.RoleAgency, routing.RoleHub, routing.RoleAuditor, routing.RoleAdmin}
+)
 
-func (s *Server) directory() (*agencyids.Directory, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	stat := ""
-	if fi, err := os.Stat(filepath.Join(s.cfg.DataDir, dirstore.FileName)); err == nil {
-		stat = fmt.Sprint(fi.Size(), fi.ModTime().UnixNano())
-	}
-	if s.dir != nil && stat == s.dirStat {
-		return s.dir, nil
-	}
-	d, err := dirstore.Load(s.cfg.DataDir)
-	if err != nil {
-		return nil, err
-	}
-	s.dir, s.dirStat = d, stat
-	return d, nil
+func (s *Server) routes() {
+	r := chi.NewRouter()
+	r.Use(s.metrics.middleware, s.recoverer)
+	r.NotFound(s.handle(s.noEndpoint))
+	r.MethodNotAllowed(s.handle(s.methodNotAllowed))
+
+	r.Get("/healthz", s.healthz)
+	r.Get("/readyz", s.readyz)
+	r.Method(http.MethodGet, "/metrics", promhttp.HandlerFor(s.cfg.Registry, promhttp.HandlerOpts{}))
+
+	r.Group(func(r chi.Router) {
+		r.Use(s.authenticate)
+		r.With(s.allow(senders...)).Post("/v1/documents", s.handle(s.acceptDocument))
+		r.With(s.allow(readers...)).Get("/v1/documents/{id}", s.handle(s.openDocument))
+		r.With(s.allow(readers...)).Get("/v1/documents/{id}/trace", s.handle(s.trace))
+
+		r.With(s.allow(members...)).Get("/v1/inbox", s.handle(s.inbox))
+		r.With(s.allow(members...)).Get("/v1/deliveries/{id}", s.handle(s.fetchDelivery))
+		r.With(s.allow(members...)).Post("/v1/deliveries/{id}/ack", s.handle(s.ack))
+
+		r.With(s.allow(everybody...)).Get("/v1/agencies", s.handle(s.searchAgencies))
+		r.With(s.allow(everybody...)).Get("/v1/agencies/{code}", s.handle(s.getAgency))
+		r.With(s.allow(everybody...)).Post("/v1/envelopes/validate", s.handle(s.validateEnvelope))
+	})
+	s.router = r
 }
 
-func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
-	d, err := s.directory()
-	if err != nil {
-		problem(w, http.StatusServiceUnavailable, "unavailable", "agency directory unavailable", err.Error())
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"status": "ready", "agencies": d.Len()})
-}
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }
 
-func (s *Server) searchAgencies(w http.ResponseWriter, r *http.Request) {
-	d, err := s.directory()
-	if err != nil {
-		problem(w, http.StatusServiceUnavailable, "unavailable", "agency directory unavailable", err.Error())
-		return
-	}
-	limit := 20
-	if l := r.URL.Query().Get("limit"); l != "" {
-		if limit, err = strconv.Atoi(l); err != nil || limit < 1 || limit > 200 {
-			problem(w, http.StatusBadRequest, "bad-request", "limit must be 1–200", "")
-			return
+// handlerFunc is a handler whose error, if any, becomes the problem answer.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+func (s *Server) handle(h handlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			s.fail(w, r, err)
 		}
 	}
-	q := r.URL.Query().Get("q")
-	if q == "" {
-		problem(w, http.StatusBadRequest, "bad-request", "q (a name prefix) is required", "")
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"agencies": nonNil(d.SearchName(q, limit))})
 }
 
-func nonNil(as []agencyids.Agency) []agencyids.Agency {
-	if as == nil {
-		return []agencyids.Agency{}
-	}
-	return as
+// recoverer answers a panic with a 500 problem, or aborts the connection
+// when the answer has begun; http.ErrAbortHandler passes through.
+func (s *Server) recoverer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			v := recover()
+			if v == nil {
+				return
+			}
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			s.log.Error("server: panic", "method", r.Method, "path", r.URL.Path, "panic", v)
+			if sw, ok := w.(interface{ Status() int }); ok && sw.Status() != 0 {
+				panic(http.ErrAbortHandler)
+			}
+			s.fail(w, r, errors.New("panic"))
+		}()
+		next.ServeHTTP(w, r)
+	})
 }
 
-func (s *Server) getAgency(w http.ResponseWriter, r *http.Request) {
-	d, err := s.directory()
-	if err != nil {
-		problem(w, http.StatusServiceUnavailable, "unavailable", "agency directory unavailable", err.Error())
-		return
-	}
-	code := r.PathValue("code")
-	if _, _, err := agencyids.ParseLenient(code); err != nil {
-		problem(w, http.StatusBadRequest, "invalid-agency-code", "invalid agency code", err.Error())
-		return
-	}
-	a, ok := d.Lookup(agencyids.Code(code))
-	if !ok {
-		problem(w, http.StatusNotFound, "agency-not-found", "agency not found", code)
-		return
-	}
-	writeJSON(w, http.StatusOK, a)
+func (s *Server) noEndpoint(w http.ResponseWriter, r *http.Request) error {
+	return detailf(routing.ErrNotFound, "no endpoint %s", r.URL.Path)
 }
 
-// ValidationReport is the answer of POST /v1/envelopes/validate.
-type ValidationReport struct {
-	Valid      bool              `json:"valid"`
-	Kind       string            `json:"kind,omitempty"`
-	From       string            `json:"from,omitempty"`
-	To         []string          `json:"to,omitempty"`
-	DocumentID string            `json:"documentId,omitempty"`
-	Errors     []*envelope.Error `json:"errors,omitempty"`
-	Warnings   []*envelope.Error `json:"warnings,omitempty"`
-}
-
-// validateEnvelope checks a packet: ?mode=strict (default) or lenient.
-// A packet that cannot be parsed is a 422 problem; a parsed packet always
-// gets a 200 report, valid or not.
-func (s *Server) validateEnvelope(w http.ResponseWriter, r *http.Request) {
-	v := envelope.Validator{Now: s.cfg.Now}
-	switch r.URL.Query().Get("mode") {
-	case "", "strict":
-	case "lenient":
-		v.Lenient = true
-	default:
-		problem(w, http.StatusBadRequest, "bad-request", "mode must be strict or lenient", "")
-		return
+func (s *Server) methodNotAllowed(w http.ResponseWriter, r *http.Request) error {
+	var allowed []string
+	for _, m := range []string{http.MethodGet, http.MethodPost} {
+		if s.router.Match(chi.NewRouteContext(), m, r.URL.Path) {
+			allowed = append(allowed, m)
+		}
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBody))
-	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
-		problem(w, http.StatusRequestEntityTooLarge, "too-large", "packet too large", fmt.Sprintf("limit %d bytes", s.cfg.MaxBody))
-		return
-	}
-	if err != nil {
-		problem(w, http.StatusBadRequest, "bad-request", "cannot read body", err.Error())
-		return
-	}
-	p, err := envelope.ParseReaderAt(bytes.NewReader(body), int64(len(body)), envelope.Options{Limits: envelope.Limits{MaxBytes: s.cfg.MaxBody}})
-	if err != nil {
-		e := envelope.First(err)
-		problemWith(w, http.StatusUnprocessableEntity, "invalid-envelope", "packet is not a well-formed edXML packet", e.Error(),
-			map[string]any{"errors": []*envelope.Error{e}})
-		return
-	}
-	rep := ValidationReport{Kind: p.Kind().String(), From: string(p.From().OrganID), DocumentID: p.DocumentID()}
-	for _, c := range p.Recipients() {
-		rep.To = append(rep.To, string(c))
-	}
-	warns, err := v.Validate(p)
-	rep.Warnings = warns
-	var ps envelope.Problems
-	if errors.As(err, &ps) {
-		rep.Errors = ps
-	}
-	rep.Valid = err == nil
-	writeJSON(w, http.StatusOK, rep)
-}
-
-// ProblemTypeBase prefixes the stable problem types of RFC 9457 responses.
-const ProblemTypeBase = "https://edocgw.invalid/problems/"
-
-func problem(w http.ResponseWriter, status int, typ, title, detail string) {
-	problemWith(w, status, typ, title, detail, nil)
-}
-
-func problemWith(w http.ResponseWriter, status int, typ, title, detail string, ext map[string]any) {
-	body := map[string]any{"type": ProblemTypeBase + typ, "title": title, "status": status}
-	if detail != "" {
-		body["detail"] = detail
-	}
-	for k, v := range ext {
-		body[k] = v
-	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(body)
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+	w.Header().Set("Allow", strings.Join(allowed, ", "))
+	return detailf(errMethodNotAllowed, "%s is not allowed on %s", r.Method, r.URL.Path)
 }

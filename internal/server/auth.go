@@ -1,0 +1,108 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/edocgw/edocgw/agencyids"
+	"github.com/edocgw/edocgw/internal/authtoken"
+	"github.com/edocgw/edocgw/routing"
+)
+
+type principalKey struct{}
+
+// PrincipalFrom returns the caller that the authentication of /v1/* put in
+// a request's context.
+func PrincipalFrom(ctx context.Context) (routing.Principal, bool) {
+	p, ok := ctx.Value(principalKey{}).(routing.Principal)
+	return p, ok
+}
+
+func principal(r *http.Request) routing.Principal {
+	p, _ := PrincipalFrom(r.Context())
+	return p
+}
+
+// authenticate puts the caller in the context: a bearer token if the
+// request has an Authorization header, else a verified TLS client
+// certificate, else 401.
+func (s *Server) authenticate(next http.Handler) http.Handler {
+	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
+		p, err := s.principal(r)
+		if err != nil {
+			return err
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
+		return nil
+	})
+}
+
+func (s *Server) principal(r *http.Request) (routing.Principal, error) {
+	ctx := r.Context()
+	if h := r.Header.Get("Authorization"); h != "" {
+		scheme, token, _ := strings.Cut(h, " ")
+		if !strings.EqualFold(scheme, "Bearer") || !authtoken.WellFormed(token) {
+			return routing.Principal{}, s.refuseAnonymous(r, "malformed Authorization header")
+		}
+		p, err := s.cfg.Tokens.LookupToken(ctx, authtoken.Of(token))
+		switch {
+		case errors.Is(err, routing.ErrNotFound) || errors.Is(err, routing.ErrUnauthenticated):
+			return routing.Principal{}, s.refuseAnonymous(r, "unknown or revoked bearer token")
+		case err != nil:
+			return routing.Principal{}, fmt.Errorf("%w: token lookup: %w", routing.ErrUnavailable, err)
+		}
+		p.Via = "token"
+		return p, nil
+	}
+	if r.TLS != nil && len(r.TLS.VerifiedChains) > 0 && len(r.TLS.VerifiedChains[0]) > 0 {
+		cert := r.TLS.VerifiedChains[0][0]
+		p, err := s.cfg.Hub.PrincipalForCert(ctx, cert)
+		switch {
+		case errors.Is(err, routing.ErrUnauthenticated) || errors.Is(err, routing.ErrNotFound):
+			return routing.Principal{}, s.refuseAnonymous(r, fmt.Sprintf("client certificate %q (SHA-256 %s) is bound to no member",
+				cert.Subject.String(), agencyids.FingerprintOf(cert.Raw)))
+		case err != nil:
+			return routing.Principal{}, err
+		}
+		p.Via = "mtls"
+		return p, nil
+	}
+	return routing.Principal{}, detailf(routing.ErrUnauthenticated, "a bearer token or a client certificate is required")
+}
+
+// refuseAnonymous audits a failed authentication (never with the
+// credential itself) and returns its error.
+func (s *Server) refuseAnonymous(r *http.Request, why string) error {
+	s.cfg.Hub.Refused(r.Context(), "anonymous", what(r), why+" (from "+r.RemoteAddr+")")
+	return detailf(routing.ErrUnauthenticated, "%s", why)
+}
+
+// allow lets only the given roles through; others get 403, audited.
+func (s *Server) allow(roles ...routing.Role) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return s.handle(func(w http.ResponseWriter, r *http.Request) error {
+			p := principal(r)
+			if !slices.Contains(roles, p.Role) {
+				why := fmt.Sprintf("role %q may not call %s", p.Role, what(r))
+				s.cfg.Hub.Refused(r.Context(), p.Actor(), what(r), why)
+				return detailf(routing.ErrForbidden, "%s", why)
+			}
+			next.ServeHTTP(w, r)
+			return nil
+		})
+	}
+}
+
+// what names a request for the audit log, bounded: the path is the
+// client's.
+func what(r *http.Request) string {
+	s := r.Method + " " + r.URL.Path
+	if len(s) > 256 {
+		s = strings.ToValidUTF8(s[:256], "") + "…"
+	}
+	return s
+}
