@@ -1,15 +1,19 @@
 package cli
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/edocgw/edocgw/agencyids"
-	"github.com/edocgw/edocgw/internal/dirstore"
+	"github.com/edocgw/edocgw/internal/store"
+	"github.com/edocgw/edocgw/routing"
 )
 
 // DefaultDataDir is where the embedded backend keeps its data.
@@ -91,8 +95,8 @@ func runAgencyValidate(args []string, env Env) error {
 }
 
 func runAgencyImport(args []string, env Env) error {
-	f := newFlags("agency import", "[--data DIR] [--format csv|json] FILE", env)
-	data := f.String("data", DefaultDataDir, "data folder of the embedded backend")
+	f := newFlags("agency import", "[--data DIR | --database-url URL] [--format csv|json] FILE", env)
+	sf := addStoreFlags(f)
 	format := f.String("format", "", "csv or json (default: from the file name)")
 	pos, err := f.parse(args)
 	if err != nil {
@@ -126,7 +130,13 @@ func runAgencyImport(args []string, env Env) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
-	old, err := dirstore.Load(*data)
+	ctx := context.Background()
+	s, err := sf.open(ctx, store.Options{})
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	old, err := loadDirectory(ctx, s)
 	if err != nil {
 		return err
 	}
@@ -134,11 +144,30 @@ func runAgencyImport(args []string, env Env) error {
 	if err != nil {
 		return fmt.Errorf("%s: nothing imported: %w", name, err)
 	}
-	if err := dirstore.Save(*data, merged); err != nil {
-		return err
+	// Save the records as the directory settled them (effective parents).
+	save := make([]agencyids.Agency, 0, len(rows))
+	for _, r := range rows {
+		a, _ := merged.Lookup(r.Code)
+		save = append(save, a)
+	}
+	if err := s.SaveAgencies(ctx, save, actor()); err != nil {
+		return fmt.Errorf("%s: nothing imported: %w", name, err)
 	}
 	fmt.Fprintf(env.Stdout, "imported %d agencies from %s: %d new, %d updated, %d in the directory\n", len(rows), name, added, updated, merged.Len())
 	return nil
+}
+
+// loadDirectory reads the store's agency directory into memory.
+func loadDirectory(ctx context.Context, s *store.Store) (*agencyids.Directory, error) {
+	as, err := s.Agencies(ctx)
+	if err != nil {
+		return nil, err
+	}
+	d := agencyids.NewDirectory()
+	if err := d.Load(as); err != nil {
+		return nil, fmt.Errorf("agency directory: %w", err)
+	}
+	return d, nil
 }
 
 // mergeDirectory is old with rows added or updated, all or nothing. Codes
@@ -174,8 +203,8 @@ func mergeDirectory(old *agencyids.Directory, rows []agencyids.Agency) (*agencyi
 }
 
 func runAgencyShow(args []string, env Env) error {
-	f := newFlags("agency show", "[--data DIR] [--json] CODE", env)
-	data := f.String("data", DefaultDataDir, "data folder of the embedded backend")
+	f := newFlags("agency show", "[--data DIR | --database-url URL] [--json] CODE", env)
+	sf := addStoreFlags(f)
 	asJSON := f.Bool("json", false, "print the agency as JSON")
 	pos, err := f.parse(args)
 	if err != nil {
@@ -184,7 +213,13 @@ func runAgencyShow(args []string, env Env) error {
 	if len(pos) != 1 {
 		return usagef("agency show: want exactly one CODE")
 	}
-	d, err := dirstore.Load(*data)
+	ctx := context.Background()
+	s, err := sf.open(ctx, store.Options{})
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	d, err := loadDirectory(ctx, s)
 	if err != nil {
 		return err
 	}
@@ -194,6 +229,11 @@ func runAgencyShow(args []string, env Env) error {
 	}
 	if *asJSON {
 		return writeJSONLine(env.Stdout, a)
+	}
+	m, err := s.Member(ctx, a.Code)
+	member := err == nil
+	if err != nil && !errors.Is(err, routing.ErrNotFound) {
+		return err
 	}
 	w := env.Stdout
 	fmt.Fprintf(w, "code:        %s\n", a.Code)
@@ -223,6 +263,13 @@ func runAgencyShow(args []string, env Env) error {
 	} else {
 		fmt.Fprintf(w, "status:      active\n")
 	}
+	if member {
+		how := string(m.Mode)
+		if m.Mode == routing.ModePush {
+			how += " " + m.PushURL
+		}
+		fmt.Fprintf(w, "member:      %s, signature %s\n", how, m.Signature)
+	}
 	if a.Endpoint != "" {
 		fmt.Fprintf(w, "endpoint:    %s\n", a.Endpoint)
 	}
@@ -234,8 +281,8 @@ func runAgencyShow(args []string, env Env) error {
 }
 
 func runAgencySearch(args []string, env Env) error {
-	f := newFlags("agency search", "[--data DIR] [--limit N] [--json] NAME-PREFIX…", env)
-	data := f.String("data", DefaultDataDir, "data folder of the embedded backend")
+	f := newFlags("agency search", "[--data DIR | --database-url URL] [--limit N] [--json] NAME-PREFIX…", env)
+	sf := addStoreFlags(f)
 	limit := f.Int("limit", 20, "most results")
 	asJSON := f.Bool("json", false, "print one JSON record per agency")
 	pos, err := f.parse(args)
@@ -245,7 +292,13 @@ func runAgencySearch(args []string, env Env) error {
 	if len(pos) == 0 {
 		return usagef("agency search: no NAME-PREFIX given")
 	}
-	d, err := dirstore.Load(*data)
+	ctx := context.Background()
+	s, err := sf.open(ctx, store.Options{})
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	d, err := loadDirectory(ctx, s)
 	if err != nil {
 		return err
 	}
@@ -270,20 +323,37 @@ func runAgencySearch(args []string, env Env) error {
 }
 
 func runAgencyAdd(args []string, env Env) error {
-	f := newFlags("agency add", "[--data DIR] CODE --name NAME [--alt-code CODE] [--parent CODE] [--cert AGENCY.pem]… [--push URL]", env)
-	data := f.String("data", DefaultDataDir, "data folder of the embedded backend")
+	f := newFlags("agency add", "[--data DIR | --database-url URL] CODE --name NAME [--alt-code CODE] [--parent CODE] [--cert AGENCY.pem]… "+
+		"[--pull | --push URL] [--signature required|all|optional] [--token-file FILE [--force]] [--directory-only]", env)
+	sf := addStoreFlags(f)
 	name := f.String("name", "", "the agency's name (required)")
 	alt := f.String("alt-code", "", "its code in the other form (QĐ 20/2020 or QCVN 102)")
 	parent := f.String("parent", "", "the agency it belongs to")
-	push := f.String("push", "", "HTTPS endpoint its documents are pushed to")
+	pull := f.Bool("pull", false, "member mode: its DMS polls the hub's inbox (the default)")
+	push := f.String("push", "", "member mode: the hub POSTs its documents to this HTTPS endpoint")
+	signature := f.String("signature", string(routing.SignatureRequired), "which of its packets must be signed: required (documents), all (statuses too) or optional")
+	tokenFile := f.String("token-file", "", "write a new bearer token for the agency into this file (mode 0600)")
+	force := f.Bool("force", false, "with --token-file: replace an existing file")
+	dirOnly := f.Bool("directory-only", false, "only record the agency in the directory; it does not become a member of this hub")
 	var certs multi
 	f.Var(&certs, "cert", "bind a signing/TLS certificate (PEM) to the agency (repeatable)")
 	pos, err := f.parse(args)
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 || *name == "" {
+	switch {
+	case len(pos) != 1 || *name == "":
 		return usagef("agency add: want one CODE and --name")
+	case *pull && *push != "":
+		return usagef("agency add: --pull and --push exclude each other")
+	case *dirOnly && *tokenFile != "":
+		return usagef("agency add: --token-file makes a member's token; --directory-only makes no member")
+	case *force && *tokenFile == "":
+		return usagef("agency add: --force goes with --token-file")
+	}
+	sig := routing.SignaturePolicy(*signature)
+	if sig != routing.SignatureRequired && sig != routing.SignatureAll && sig != routing.SignatureOptional {
+		return usagef("agency add: --signature %q: want required, all or optional", *signature)
 	}
 	code, err := agencyids.Parse(pos[0])
 	if err != nil {
@@ -298,23 +368,93 @@ func runAgencyAdd(args []string, env Env) error {
 		}
 		a.CertFingerprints = append(a.CertFingerprints, agencyids.FingerprintOf(cs[0].Raw))
 	}
-	d, err := dirstore.Load(*data)
+	m := routing.Member{Code: code, Mode: routing.ModePull, Signature: sig}
+	if *push != "" {
+		m.Mode, m.PushURL = routing.ModePush, *push
+	}
+
+	ctx := context.Background()
+	s, err := sf.open(ctx, store.Options{})
 	if err != nil {
 		return err
 	}
-	if err := d.Add(a); err != nil {
+	defer s.Close()
+	d, err := loadDirectory(ctx, s)
+	if err != nil {
 		return err
 	}
-	if err := dirstore.Save(*data, d); err != nil {
+	prev, inDir := d.Lookup(code)
+	inDir = inDir && prev.Code == code
+	_, err = s.Member(ctx, code)
+	isMember := err == nil
+	if err != nil && !errors.Is(err, routing.ErrNotFound) {
 		return err
 	}
-	fmt.Fprintf(env.Stdout, "added %s %s\n", a.Code, a.Name)
+	note := ""
+	switch {
+	case !inDir || *dirOnly || isMember:
+		if err := d.Add(a); err != nil { // a code in use is refused here
+			return err
+		}
+	default:
+		// In the directory (imported) but not served here yet: it becomes
+		// a member, its entry updated with what the command line says.
+		upd := prev
+		upd.Name = a.Name
+		if a.AltCode != "" {
+			upd.AltCode = a.AltCode
+		}
+		if a.Parent != "" {
+			upd.Parent = a.Parent
+		}
+		if a.Endpoint != "" {
+			upd.Endpoint = a.Endpoint
+		}
+		for _, fp := range a.CertFingerprints {
+			if !slices.Contains(upd.CertFingerprints, fp) {
+				upd.CertFingerprints = append(upd.CertFingerprints, fp)
+			}
+		}
+		if _, err := d.Upsert(upd); err != nil {
+			return err
+		}
+		note = " (already in the directory, now a member)"
+	}
+	a, _ = d.Lookup(code)
+	if *dirOnly {
+		if err := s.SaveAgencies(ctx, []agencyids.Agency{a}, actor()); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "added %s %s\n", a.Code, a.Name)
+		return nil
+	}
+	var (
+		tok  *pendingToken
+		cred *store.Credential
+	)
+	if *tokenFile != "" {
+		if tok, err = createToken(*tokenFile, *force); err != nil {
+			return err
+		}
+		cred = &store.Credential{Hash: tok.hash, Role: routing.RoleAgency, Agency: code}
+	}
+	if err := s.AddMember(ctx, &a, m, cred, actor()); err != nil {
+		tok.abort()
+		return err
+	}
+	if err := tok.commit(); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "added %s %s%s\n", a.Code, a.Name, note)
+	if tok != nil {
+		fmt.Fprintf(env.Stdout, "token for %s written to %s\n", a.Code, *tokenFile)
+	}
 	return nil
 }
 
 func runAgencyRetire(args []string, env Env) error {
-	f := newFlags("agency retire", "[--data DIR] CODE [--successor CODE] [--at yyyy-mm-dd]", env)
-	data := f.String("data", DefaultDataDir, "data folder of the embedded backend")
+	f := newFlags("agency retire", "[--data DIR | --database-url URL] CODE [--successor CODE] [--at yyyy-mm-dd]", env)
+	sf := addStoreFlags(f)
 	successor := f.String("successor", "", "the agency that took over")
 	at := f.String("at", "", "date the code closes (default now)")
 	pos, err := f.parse(args)
@@ -330,14 +470,21 @@ func runAgencyRetire(args []string, env Env) error {
 			return usagef("--at: %v", err)
 		}
 	}
-	d, err := dirstore.Load(*data)
+	ctx := context.Background()
+	s, err := sf.open(ctx, store.Options{})
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	d, err := loadDirectory(ctx, s)
 	if err != nil {
 		return err
 	}
 	if err := d.Retire(agencyids.Code(pos[0]), when, agencyids.Code(*successor)); err != nil {
 		return err
 	}
-	if err := dirstore.Save(*data, d); err != nil {
+	a, _ := d.Lookup(agencyids.Code(pos[0]))
+	if err := s.SaveAgencies(ctx, []agencyids.Agency{a}, actor()); err != nil {
 		return err
 	}
 	fmt.Fprintf(env.Stdout, "retired %s on %s\n", pos[0], when.Format(time.DateOnly))

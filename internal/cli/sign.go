@@ -14,7 +14,7 @@ import (
 	"strings"
 
 	"github.com/edocgw/edocgw/agencyids"
-	"github.com/edocgw/edocgw/internal/dirstore"
+	"github.com/edocgw/edocgw/internal/store"
 	"github.com/edocgw/edocgw/signing"
 	"github.com/edocgw/edocgw/signing/pkcs11key"
 	"github.com/edocgw/edocgw/signing/revocation"
@@ -225,7 +225,7 @@ func runVerify(args []string, env Env) error {
 		}
 		v.Directory = d
 	case *data != "":
-		d, err := dirstore.Load(*data)
+		d, err := dataDirectory(*data, env)
 		if err != nil {
 			return err
 		}
@@ -308,6 +308,18 @@ func loadDirectoryFile(path string) (*agencyids.Directory, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return d, nil
+}
+
+// dataDirectory loads the agency directory of the embedded store in data.
+func dataDirectory(data string, env Env) (*agencyids.Directory, error) {
+	ctx := context.Background()
+	url := ""
+	s, err := storeFlags{data: &data, url: &url, notes: env.Stderr}.open(ctx, store.Options{})
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+	return loadDirectory(ctx, s)
 }
 
 // openSized opens a file and returns its size, for readers at offsets.

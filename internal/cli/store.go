@@ -4,10 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
+	"os/user"
 	"path/filepath"
 
 	"github.com/edocgw/edocgw/archive"
+	"github.com/edocgw/edocgw/internal/dirstore"
 	"github.com/edocgw/edocgw/internal/store"
 )
 
@@ -15,16 +19,21 @@ import (
 // serve: --data DIR (embedded) or --database-url (or $EDOCGW_DATABASE_URL).
 type storeFlags struct {
 	data, url *string
+	notes     io.Writer // where the one-time import of agencies.json is reported
 }
 
 func addStoreFlags(f *flags) storeFlags {
 	return storeFlags{
-		data: f.String("data", DefaultDataDir, "data folder of the embedded backend"),
-		url:  f.String("database-url", os.Getenv("EDOCGW_DATABASE_URL"), "PostgreSQL URL (postgres://…) instead of the embedded database"),
+		data:  f.String("data", DefaultDataDir, "data folder of the embedded backend"),
+		url:   f.String("database-url", os.Getenv("EDOCGW_DATABASE_URL"), "PostgreSQL URL (postgres://…) instead of the embedded database"),
+		notes: f.Output(),
 	}
 }
 
-// open opens the metadata store; the embedded one is DATA/edocgw.db.
+// open opens the metadata store; the embedded one is DATA/edocgw.db. A
+// data folder that still has the directory file of earlier versions
+// (agencies.json) gets it imported into an empty directory on first open;
+// the file is left as it is.
 func (sf storeFlags) open(ctx context.Context, opts store.Options) (*store.Store, error) {
 	url := *sf.url
 	if url == "" {
@@ -33,7 +42,52 @@ func (sf storeFlags) open(ctx context.Context, opts store.Options) (*store.Store
 		}
 		url = filepath.Join(*sf.data, "edocgw.db")
 	}
-	return store.Open(ctx, url, opts)
+	s, err := store.Open(ctx, url, opts)
+	if err != nil {
+		return nil, err
+	}
+	if *sf.url == "" && !opts.NoMigrate {
+		if err := importDirectoryFile(ctx, s, *sf.data, sf.notes); err != nil {
+			s.Close()
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// importDirectoryFile moves DATA/agencies.json into an empty directory.
+func importDirectoryFile(ctx context.Context, s *store.Store, data string, notes io.Writer) error {
+	file := filepath.Join(data, dirstore.FileName)
+	if _, err := os.Stat(file); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if has, err := s.HasAgencies(ctx); err != nil || has {
+		return err
+	}
+	d, err := dirstore.Load(data)
+	if err != nil {
+		return err
+	}
+	saved, err := s.SaveAgenciesIfEmpty(ctx, d.All(), actor())
+	if err != nil {
+		return fmt.Errorf("importing %s: %w", file, err)
+	}
+	if saved && notes != nil {
+		fmt.Fprintf(notes, "edocgw: imported %d agencies from %s into the metadata store (the file is no longer used)\n", d.Len(), file)
+	}
+	return nil
+}
+
+// actor names the user of the command line in the audit log.
+func actor() string {
+	name := os.Getenv("USER")
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		name = u.Username
+	}
+	if name == "" {
+		return "cli"
+	}
+	return "cli:" + name
 }
 
 func runMigrate(args []string, env Env) error {
