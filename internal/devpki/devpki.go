@@ -8,6 +8,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
@@ -117,4 +118,54 @@ func writePEM(path, typ string, der []byte, mode os.FileMode) error {
 		return err
 	}
 	return os.Rename(tmp, path)
+}
+
+// HubSigner is the hub's own signing identity: an RSA key and a
+// self-signed certificate that sign pushed deliveries and audit
+// checkpoints.
+type HubSigner struct {
+	Cert string
+	Key  string
+}
+
+// EnsureHubSigner returns the hub signing key under dir/pki, creating it
+// (RSA-2048, certificate valid 10 years) if it is missing.
+func EnsureHubSigner(dir string, now time.Time) (HubSigner, error) {
+	pki := filepath.Join(dir, "pki")
+	h := HubSigner{Cert: filepath.Join(pki, "hub-sign-cert.pem"), Key: filepath.Join(pki, "hub-sign-key.pem")}
+	if _, err := os.Stat(h.Key); err == nil {
+		return h, nil
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return h, err
+	}
+	if err := os.MkdirAll(pki, 0o700); err != nil {
+		return h, err
+	}
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return h, err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          serial(),
+		Subject:               pkix.Name{CommonName: "edocgw development hub signing key", Organization: []string{"edocgw"}},
+		NotBefore:             now.Add(-time.Hour),
+		NotAfter:              now.AddDate(10, 0, 0),
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageContentCommitment,
+		BasicConstraintsValid: true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return h, err
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return h, err
+	}
+	if err := writePEM(h.Cert, "CERTIFICATE", der, 0o644); err != nil {
+		return h, err
+	}
+	if err := writePEM(h.Key, "PRIVATE KEY", keyDER, 0o600); err != nil {
+		return h, err
+	}
+	return h, nil
 }

@@ -1,0 +1,319 @@
+package routing
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/edocgw/edocgw/agencyids"
+	"github.com/edocgw/edocgw/archive"
+)
+
+// Inbox lists the caller's pending pull deliveries after the cursor.
+func (h *Hub) Inbox(ctx context.Context, p Principal, after string, limit int) (*InboxPage, error) {
+	if p.Role != RoleAgency {
+		return nil, fmt.Errorf("%w: only an agency has an inbox", ErrForbidden)
+	}
+	if after != "" && !validID(after) {
+		return nil, fmt.Errorf("%w: bad cursor", ErrBadRequest)
+	}
+	if limit <= 0 || limit > 1000 {
+		return nil, fmt.Errorf("%w: limit %d", ErrBadRequest, limit)
+	}
+	items, err := h.o.Store.Inbox(ctx, p.Agency, after, limit)
+	if err != nil {
+		return nil, unavailable("database", err)
+	}
+	page := &InboxPage{Items: make([]InboxEntry, 0, len(items))}
+	for _, it := range items {
+		d, doc := it.Delivery, it.Document
+		page.Items = append(page.Items, InboxEntry{
+			DeliveryID: d.ID, DocumentID: doc.ID, Kind: doc.Kind.String(), From: doc.From, EdxmlID: doc.EdxmlID,
+			Number: doc.Number, Notation: doc.Notation, Subject: doc.Subject, StatusCode: statusString(doc.StatusCode),
+			Business: int(doc.Business), Ref: doc.Ref, Size: doc.Size, Digest: doc.Digest, State: d.State, QueuedAt: d.CreatedAt,
+		})
+	}
+	if len(items) == limit {
+		page.Next = items[len(items)-1].Delivery.ID
+	}
+	return page, nil
+}
+
+// recipientDelivery returns the delivery id if it is addressed to the
+// calling agency; anything else is ErrNotFound, so that ids of others'
+// deliveries reveal nothing.
+func (h *Hub) recipientDelivery(ctx context.Context, p Principal, id string) (*Delivery, error) {
+	if p.Role != RoleAgency {
+		return nil, fmt.Errorf("%w: only the recipient agency handles a delivery", ErrForbidden)
+	}
+	if !validID(id) {
+		return nil, fmt.Errorf("%w: delivery %q", ErrNotFound, id)
+	}
+	d, err := h.o.Store.Delivery(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return nil, fmt.Errorf("delivery %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return nil, unavailable("database", err)
+	}
+	cfg, err := h.cfg.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !sameAgency(cfg, d.Recipient, p.Agency) {
+		h.audit(ctx, &archive.Event{Kind: "auth.refused", Actor: p.Actor(), Agency: p.Agency, Document: d.Document, Delivery: d.ID,
+			Details: detailsJSON(map[string]any{"request": "delivery", "reason": "not the recipient"})})
+		return nil, fmt.Errorf("delivery %s: %w", id, ErrNotFound)
+	}
+	return d, nil
+}
+
+func sameAgency(cfg *snapshot, a, b agencyids.Code) bool {
+	if a == b {
+		return true
+	}
+	x, ok := cfg.dir.Lookup(a)
+	return ok && (x.Code == b || x.AltCode == b)
+}
+
+// FetchDelivery opens a delivery's original for its recipient and records
+// the access; the first fetch of a queued pull delivery marks it pulled.
+func (h *Hub) FetchDelivery(ctx context.Context, p Principal, id string) (*DeliveryInfo, archive.Blob, error) {
+	d, err := h.recipientDelivery(ctx, p, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	doc, err := h.document(ctx, d.Document)
+	if err != nil {
+		return nil, nil, err
+	}
+	blob, err := h.o.Blobs.Open(ctx, doc.Digest)
+	if err != nil {
+		return nil, nil, unavailable("archive", err)
+	}
+	ev := &archive.Event{At: h.now(), Kind: "delivery.fetched", Actor: p.Actor(), Agency: d.Recipient, Document: d.Document, Delivery: d.ID}
+	if d.State == StateQueued && d.Route == RoutePull {
+		ev.Kind = "delivery.pulled"
+		prev := *d
+		d.State, d.UpdatedAt = StatePulled, ev.At
+		err = h.o.Store.UpdateDelivery(ctx, d, []DeliveryState{StateQueued}, prev.LeaseUntil, []*archive.Event{ev})
+		if errors.Is(err, ErrStateConflict) {
+			// Another fetch won: it recorded the pull.
+			*d = prev
+			ev.Kind = "delivery.fetched"
+			err = h.o.Store.AppendEvents(ctx, ev)
+		}
+	} else {
+		err = h.o.Store.AppendEvents(ctx, ev)
+	}
+	if err != nil {
+		blob.Close()
+		return nil, nil, unavailable("database", err)
+	}
+	h.metrics.fetched.Inc()
+	return deliveryInfo(d), digestBlob{blob, doc.Digest}, nil
+}
+
+// digestBlob tells the HTTP layer the original's digest (Repr-Digest).
+type digestBlob struct {
+	archive.Blob
+	d archive.Digest
+}
+
+// Digest is the blob's SHA-256.
+func (b digestBlob) Digest() archive.Digest { return b.d }
+
+// Ack records that the recipient has taken a delivery. Acking twice is
+// harmless. When the recipient has sent no status 01 for the document,
+// the hub records it as arrived.
+func (h *Hub) Ack(ctx context.Context, p Principal, id string) (*DeliveryInfo, error) {
+	d, err := h.recipientDelivery(ctx, p, id)
+	if err != nil {
+		return nil, err
+	}
+	switch d.State {
+	case StateAcked:
+		return deliveryInfo(d), nil
+	case StateQueued, StatePulled:
+	default:
+		return nil, fmt.Errorf("%w: delivery %s is %s", ErrStateConflict, id, d.State)
+	}
+	if d.Route != RoutePull {
+		return nil, fmt.Errorf("%w: delivery %s is a %s delivery", ErrStateConflict, id, d.Route)
+	}
+	now := h.now()
+	events := []*archive.Event{{At: now, Kind: "delivery.acked", Actor: p.Actor(), Agency: d.Recipient, Document: d.Document, Delivery: d.ID}}
+	arrived, err := h.hasStatus(ctx, d.Document, d.Recipient, 1)
+	if err != nil {
+		return nil, err
+	}
+	doc, err := h.document(ctx, d.Document)
+	if err != nil {
+		return nil, err
+	}
+	if !arrived && doc.Kind.String() == "document" {
+		events = append(events, &archive.Event{At: now, Kind: "delivery.arrived", Actor: "hub", Agency: d.Recipient, Document: d.Document, Delivery: d.ID,
+			Details: detailsJSON(map[string]any{"by": "ack", "note": "acknowledged without status 01: recorded as arrived"})})
+	}
+	prev := d.State
+	d.State, d.UpdatedAt = StateAcked, now
+	err = h.o.Store.UpdateDelivery(ctx, d, []DeliveryState{prev}, d.LeaseUntil, events)
+	if errors.Is(err, ErrStateConflict) {
+		// A concurrent fetch or ack moved it: look again.
+		cur, err2 := h.o.Store.Delivery(ctx, id)
+		if err2 == nil && cur.State == StateAcked {
+			return deliveryInfo(cur), nil
+		}
+		if err2 == nil && (cur.State == StatePulled || cur.State == StateQueued) {
+			cur.State, cur.UpdatedAt = StateAcked, now
+			err = h.o.Store.UpdateDelivery(ctx, cur, []DeliveryState{StatePulled, StateQueued}, cur.LeaseUntil, events)
+			d = cur
+		}
+	}
+	if err != nil {
+		if errors.Is(err, ErrStateConflict) {
+			return nil, err
+		}
+		return nil, unavailable("database", err)
+	}
+	h.metrics.acked.Inc()
+	return deliveryInfo(d), nil
+}
+
+// hasStatus reports whether agency sent a status with code about document.
+func (h *Hub) hasStatus(ctx context.Context, document string, agency agencyids.Code, code int) (bool, error) {
+	events, err := h.o.Store.DocumentEvents(ctx, document)
+	if err != nil {
+		return false, unavailable("database", err)
+	}
+	want := statusString(statusCode(code))
+	for _, e := range events {
+		if e.Kind == "status.received" && e.Document == document && e.Agency == agency {
+			var det struct{ Code string }
+			if jsonUnmarshal(e.Details, &det) == nil && det.Code == want {
+				return true, nil
+			}
+		}
+	}
+	return false, nil
+}
+
+// document reads a document the caller already may see.
+func (h *Hub) document(ctx context.Context, id string) (*Document, error) {
+	doc, err := h.o.Store.Document(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return nil, fmt.Errorf("document %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return nil, unavailable("database", err)
+	}
+	return doc, nil
+}
+
+// visible returns the document if p may read it: its sender, a recipient
+// with a delivery, an auditor, or a peer hub that relayed it or that it was
+// forwarded to. Others get ErrNotFound. all reports whether p sees every
+// recipient of its trace (a recipient sees only its own part).
+func (h *Hub) visible(ctx context.Context, p Principal, id string) (doc *Document, dels []*Delivery, all bool, err error) {
+	if !validID(id) {
+		return nil, nil, false, fmt.Errorf("document %q: %w", id, ErrNotFound)
+	}
+	if p.Role != RoleAgency && p.Role != RoleHub && p.Role != RoleAuditor {
+		return nil, nil, false, fmt.Errorf("%w: %s may not read documents", ErrForbidden, p.Role)
+	}
+	doc, err = h.document(ctx, id)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	dels, err = h.o.Store.Deliveries(ctx, id)
+	if err != nil {
+		return nil, nil, false, unavailable("database", err)
+	}
+	cfg, err := h.cfg.get(ctx)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	switch p.Role {
+	case RoleAuditor:
+		return doc, dels, true, nil
+	case RoleAgency:
+		if sameAgency(cfg, doc.From, p.Agency) {
+			return doc, dels, true, nil
+		}
+		if slices.ContainsFunc(dels, func(d *Delivery) bool { return sameAgency(cfg, d.Recipient, p.Agency) }) {
+			return doc, dels, false, nil
+		}
+	case RoleHub:
+		if doc.Via == p.Actor() || slices.ContainsFunc(dels, func(d *Delivery) bool { return d.Route == RoutePeer && d.Peer == p.Peer }) {
+			return doc, dels, true, nil
+		}
+	}
+	h.audit(ctx, &archive.Event{Kind: "auth.refused", Actor: p.Actor(), Agency: p.Agency, Document: id,
+		Details: detailsJSON(map[string]any{"request": "document", "reason": "neither sender nor recipient"})})
+	return nil, nil, false, fmt.Errorf("document %s: %w", id, ErrNotFound)
+}
+
+// OpenDocument opens a document's original bytes for a party to it or an
+// auditor, and records the access.
+func (h *Hub) OpenDocument(ctx context.Context, p Principal, id string) (*TraceDocument, archive.Blob, error) {
+	doc, _, _, err := h.visible(ctx, p, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	blob, err := h.o.Blobs.Open(ctx, doc.Digest)
+	if err != nil {
+		return nil, nil, unavailable("archive", err)
+	}
+	if err := h.o.Store.AppendEvents(ctx, &archive.Event{At: h.now(), Kind: "document.read", Actor: p.Actor(), Agency: p.Agency, Document: doc.ID}); err != nil {
+		blob.Close()
+		return nil, nil, unavailable("database", err)
+	}
+	td := traceDocument(doc)
+	return &td, blob, nil
+}
+
+// PrincipalForCert maps a verified TLS client certificate to the member
+// agency it is bound to in the directory.
+func (h *Hub) PrincipalForCert(ctx context.Context, cert *x509.Certificate) (Principal, error) {
+	cfg, err := h.cfg.get(ctx)
+	if err != nil {
+		return Principal{}, err
+	}
+	for _, a := range cfg.dir.ByFingerprint(agencyids.FingerprintOf(cert.Raw)) {
+		if m, ok := cfg.member(a.Code); ok && a.ActiveAt(h.o.Now()) {
+			return Principal{Role: RoleAgency, Agency: m.Code, Via: "mtls"}, nil
+		}
+	}
+	return Principal{}, fmt.Errorf("%w: certificate %s is bound to no member agency", ErrUnauthenticated, cert.Subject)
+}
+
+// Ready checks the database and the archive.
+func (h *Hub) Ready(ctx context.Context) map[string]error {
+	out := map[string]error{"database": h.o.Store.Ping(ctx)}
+	// Opening a blob that does not exist reaches the store and comes back
+	// ErrNotFound when it is healthy.
+	b, err := h.o.Blobs.Open(ctx, archive.Digest{})
+	switch {
+	case err == nil:
+		b.Close()
+		out["archive"] = nil
+	case errors.Is(err, archive.ErrNotFound):
+		out["archive"] = nil
+	default:
+		out["archive"] = err
+	}
+	return out
+}
+
+func deliveryInfo(d *Delivery) *DeliveryInfo {
+	return &DeliveryInfo{ID: d.ID, Document: d.Document, Recipient: d.Recipient, Route: d.Route, Peer: d.Peer, State: d.State,
+		Attempts: d.Attempts, LastError: d.LastError, Remote: d.Remote, CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt}
+}
+
+func traceDocument(doc *Document) TraceDocument {
+	return TraceDocument{ID: doc.ID, Kind: doc.Kind.String(), From: doc.From, EdxmlID: doc.EdxmlID, Number: doc.Number,
+		Notation: doc.Notation, Subject: doc.Subject, Business: int(doc.Business), StatusCode: statusString(doc.StatusCode),
+		Ref: doc.Ref, Digest: doc.Digest, Size: doc.Size, ReceivedAt: doc.ReceivedAt}
+}
