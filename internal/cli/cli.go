@@ -55,6 +55,11 @@ func commands() []*command {
 		}},
 		{name: "sign", summary: "apply an enveloped XML signature to a packet", run: runSign},
 		{name: "verify", summary: "verify a packet's signature: VALID signer=… agency=… or INVALID: reason", run: runVerify},
+		{name: "send", summary: "send a packet to the hub: ACCEPTED ID, DUPLICATE FIRST-ID or REJECTED: TYPE: DETAIL", run: runSend},
+		{name: "status", summary: "send a status packet to the hub (as send)", run: runStatus},
+		{name: "inbox", summary: "list the pending deliveries: DELIVERY-ID DOCUMENT-ID FROM SUBJECT", run: runInbox},
+		{name: "fetch", summary: "download a delivery's original packet, optionally acknowledging it", run: runFetch},
+		{name: "trace", summary: "show a document's delivery timeline for every recipient", run: runTrace},
 		{name: "agency", summary: "agency codes and the directory", sub: []*command{
 			{name: "validate", summary: "check agency codes", run: runAgencyValidate},
 			{name: "add", summary: "register an agency, binding its certificates", run: runAgencyAdd},
@@ -62,6 +67,20 @@ func commands() []*command {
 			{name: "import", summary: "import agencies from a CSV or JSON file into the directory", run: runAgencyImport},
 			{name: "show", summary: "show an agency of the directory", run: runAgencyShow},
 			{name: "search", summary: "find agencies by name prefix", run: runAgencySearch},
+		}},
+		{name: "peer", summary: "other hubs this one exchanges with", sub: []*command{
+			{name: "add", summary: "add a peer hub or change its URL, CA or the token we present to it", run: runPeerAdd},
+			{name: "token", summary: "issue a token by which a peer hub authenticates to us", run: runPeerToken},
+			{name: "list", summary: "list the peer hubs and their routes", run: runPeerList},
+		}},
+		{name: "route", summary: "the route table: which peer hub reaches which agencies", sub: []*command{
+			{name: "add", summary: "route *, a level-1 group (H53) or an agency code to a peer hub", run: runRouteAdd},
+			{name: "list", summary: "list the routes", run: runRouteList},
+			{name: "remove", summary: "remove a route", run: runRouteRemove},
+		}},
+		{name: "token", summary: "bearer tokens of auditors and admins", sub: []*command{
+			{name: "add", summary: "issue a token for an auditor or an admin", run: runTokenAdd},
+			{name: "revoke", summary: "revoke every token of an agency, peer hub, auditor or admin", run: runTokenRevoke},
 		}},
 	}
 }

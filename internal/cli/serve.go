@@ -3,8 +3,10 @@ package cli
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -13,16 +15,40 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
 	"github.com/edocgw/edocgw/internal/devpki"
 	"github.com/edocgw/edocgw/internal/server"
+	"github.com/edocgw/edocgw/internal/store"
+	"github.com/edocgw/edocgw/routing"
+	"github.com/edocgw/edocgw/signing"
+	"github.com/edocgw/edocgw/signing/revocation"
 )
 
 func runServe(args []string, env Env) error {
-	f := newFlags("serve", "[--data DIR] [--listen ADDR] [--tls-cert C --tls-key K]", env)
-	data := f.String("data", DefaultDataDir, "data folder of the embedded backend")
+	f := newFlags("serve", "[--data DIR] [--listen ADDR] [--trust CA.pem]… [--database-url URL] [--archive-url URL] [--tls-cert C --tls-key K]", env)
+	sf := addStoreFlags(f)
 	listen := f.String("listen", "127.0.0.1:8443", "address to listen on (HTTPS)")
+	archiveURL := f.String("archive-url", os.Getenv("EDOCGW_ARCHIVE_URL"), archiveHelp)
 	certFile := f.String("tls-cert", "", "TLS certificate (default: the development PKI made in DIR/pki)")
 	keyFile := f.String("tls-key", "", "TLS private key")
+	var trust, pushCA, crls multi
+	f.Var(&trust, "trust", "trust anchors for senders' signatures and agencies' TLS client certificates, PEM (repeatable)")
+	f.Var(&pushCA, "push-ca", "CA certificates to trust for members' push endpoints, besides the system roots (repeatable)")
+	f.Var(&crls, "crl", "CRL file for senders' certificates (repeatable)")
+	ocsp := f.Bool("ocsp", false, "ask senders' OCSP responders")
+	soft := f.Bool("soft-fail", false, "accept a sender certificate whose revocation status is unknown (logged)")
+	sha1 := f.Bool("allow-sha1", false, "accept RSA-SHA1 signatures from legacy senders (recorded)")
+	hubKey := f.String("hub-key", "", "the hub's signing key, PEM (default: made in DIR/pki)")
+	hubCert := f.String("hub-cert", "", "the hub's signing certificate, PEM")
+	maxPacket := f.Int64("max-packet", 64<<20, "largest packet accepted, bytes")
+	retryBase := f.Duration("retry-base", 2*time.Second, "first retry delay of push and peer deliveries")
+	retryMax := f.Duration("retry-max", 10*time.Minute, "longest retry delay")
+	deadAfter := f.Duration("dead-after", 72*time.Hour, "a delivery not done by then is dead-lettered")
+	workers := f.Int("workers", 8, "push and peer deliveries sent at once by this process")
+	lease := f.Duration("lease", 2*time.Minute, "how long a process holds a delivery it is sending; another process retries it after that")
+	spool := f.String("spool-dir", "", "where request bodies over 1 MiB wait while checked (default: the system's temporary folder)")
 	pos, err := f.parse(args)
 	if err != nil {
 		return err
@@ -33,9 +59,14 @@ func runServe(args []string, env Env) error {
 	if (*certFile == "") != (*keyFile == "") {
 		return usagef("serve: --tls-cert and --tls-key go together")
 	}
+	if (*hubKey == "") != (*hubCert == "") {
+		return usagef("serve: --hub-key and --hub-cert go together")
+	}
+	data := sf.data
 	if err := os.MkdirAll(*data, 0o700); err != nil {
 		return err
 	}
+	abs, _ := filepath.Abs(*data)
 	caNote := ""
 	if *certFile == "" {
 		files, created, err := devpki.Ensure(*data, env.now())
@@ -49,12 +80,78 @@ func runServe(args []string, env Env) error {
 		}
 		caNote = fmt.Sprintf("%s the development PKI; clients trust %s", verb, files.CACert)
 	}
+	if *hubKey == "" {
+		hs, err := devpki.EnsureHubSigner(*data, env.now())
+		if err != nil {
+			return fmt.Errorf("development hub key: %w", err)
+		}
+		*hubKey, *hubCert = hs.Key, hs.Cert
+	}
 	cert, err := tls.LoadX509KeyPair(*certFile, *keyFile)
 	if err != nil {
 		return fmt.Errorf("TLS: %w", err)
 	}
-	abs, _ := filepath.Abs(*data)
-	srv, err := server.New(server.Config{DataDir: abs, Now: env.Now})
+	signer, err := readKey(*hubKey)
+	if err != nil {
+		return fmt.Errorf("hub key: %w", err)
+	}
+	signerCerts, err := readCerts(*hubCert)
+	if err != nil {
+		return fmt.Errorf("hub certificate: %w", err)
+	}
+	roots, err := certPool(trust)
+	if err != nil {
+		return err
+	}
+	pushRoots, err := x509.SystemCertPool()
+	if err != nil {
+		pushRoots = x509.NewCertPool()
+	}
+	for _, p := range pushCA {
+		cs, err := readCerts(p)
+		if err != nil {
+			return err
+		}
+		for _, c := range cs {
+			pushRoots.AddCert(c)
+		}
+	}
+	verifier := &signing.Verifier{Roots: roots, AllowSHA1: *sha1, Now: env.Now}
+	if *soft {
+		verifier.RevocationPolicy = signing.SoftFail
+	}
+	if len(crls) > 0 || *ocsp {
+		rc, err := revocation.New(revocation.Config{CRLFiles: crls, OCSP: *ocsp, Now: env.Now})
+		if err != nil {
+			return err
+		}
+		verifier.Revocation = rc
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	logger := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	st, err := sf.open(ctx, store.Options{Now: env.Now})
+	if err != nil {
+		return fmt.Errorf("metadata store: %w", err)
+	}
+	defer st.Close()
+	blobs, where, err := openArchive(ctx, *archiveURL, *data, *maxPacket, env.Now)
+	if err != nil {
+		return err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	hub, err := routing.New(routing.Options{
+		Store: st, Blobs: blobs, Verifier: verifier, MaxPacket: *maxPacket, SpoolDir: *spool,
+		HubKey: signer, HubCert: signerCerts[0], PushRoots: pushRoots,
+		RetryBase: *retryBase, RetryMax: *retryMax, DeadAfter: *deadAfter, Workers: *workers, Lease: *lease,
+		Registerer: reg, Logger: logger, Now: env.Now,
+	})
+	if err != nil {
+		return err
+	}
+	srv, err := server.New(server.Config{Hub: hub, Tokens: st, Registry: reg, MaxBody: *maxPacket, Now: env.Now, Logger: logger})
 	if err != nil {
 		return err
 	}
@@ -63,30 +160,67 @@ func runServe(args []string, env Env) error {
 		return err
 	}
 	hs := &http.Server{
-		Handler:           srv,
-		TLSConfig:         &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}},
+		Handler: srv,
+		TLSConfig: &tls.Config{
+			MinVersion:   tls.VersionTLS12,
+			Certificates: []tls.Certificate{cert},
+			// Agencies may authenticate with a certificate from a trusted CA
+			// that the directory binds to them; tokens work without one.
+			ClientAuth: tls.VerifyClientCertIfGiven,
+			ClientCAs:  roots,
+		},
 		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	storage := "embedded storage in " + abs
+	if *sf.url != "" {
+		storage = "PostgreSQL"
+	}
+	if *archiveURL != "" {
+		storage += ", archive " + where
 	}
 	// Signals are caught before the address is printed: whoever reads it
 	// may stop the server at once.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	fmt.Fprintf(env.Stdout, "edocgw serving https://%s (embedded storage in %s)\n", ln.Addr(), abs)
+	fmt.Fprintf(env.Stdout, "edocgw serving https://%s (%s)\n", ln.Addr(), storage)
 	if caNote != "" {
 		fmt.Fprintln(env.Stdout, caNote)
 	}
+	workCtx, stopWork := context.WithCancel(context.Background())
+	workDone := make(chan error, 1)
+	go func() { workDone <- hub.Run(workCtx) }()
 	errc := make(chan error, 1)
 	go func() { errc <- hs.ServeTLS(ln, "", "") }()
 	select {
 	case err := <-errc:
+		stopWork()
+		<-workDone
 		return err
 	case <-ctx.Done():
 	}
 	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := hs.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	err = hs.Shutdown(shutdown)
+	stopWork()
+	<-workDone
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
 	fmt.Fprintln(env.Stdout, "edocgw stopped")
 	return nil
+}
+
+// certPool reads PEM certificate files into a pool.
+func certPool(files []string) (*x509.CertPool, error) {
+	pool := x509.NewCertPool()
+	for _, p := range files {
+		cs, err := readCerts(p)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range cs {
+			pool.AddCert(c)
+		}
+	}
+	return pool, nil
 }
