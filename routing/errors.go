@@ -33,8 +33,6 @@ var (
 	ErrUnavailable = errors.New("service unavailable")
 	// ErrBadRequest: a malformed request (a bad cursor, a bad limit).
 	ErrBadRequest = errors.New("bad request")
-	// ErrLoop: the packet has passed through too many hubs.
-	ErrLoop = errors.New("routing loop")
 )
 
 // unavailable wraps an infrastructure failure as ErrUnavailable.

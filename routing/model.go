@@ -230,7 +230,8 @@ type Store interface {
 	// transaction. A document that repeats an earlier one (see
 	// DuplicateError) commits nothing and returns a *DuplicateError:
 	//   - documents: same From and EdxmlID and Business type, when EdxmlID
-	//     is not empty; and, for Business 0 (new) or 3 (replacement), same
+	//     is not empty, except updates (Business 2), which may be sent
+	//     again for one document; and, for Business 0 (new) or 3 (replacement), same
 	//     From, Number and Notation when Number is not empty;
 	//   - statuses: same From, EdxmlID and StatusCode, except code 05
 	//     (processing), which repeats.

@@ -225,7 +225,9 @@ func testPeerRouteToken(t *testing.T, flag, value, url string) {
 	mustFail(t, cli.ExitInput, "bad argument", edocgw("peer", "add", "bad name")...)
 	hubTok := filepath.Join(dir, "hub.token")
 	mustRun(t, "token for peer national written to "+hubTok+"\n", edocgw("peer", "token", "national", "--token-file", hubTok)...)
-	mustFail(t, cli.ExitInput, "not found", edocgw("peer", "token", "nobody", "--token-file", filepath.Join(dir, "x"))...)
+	// A token for a peer not yet known registers it (a hub that only sends to us).
+	mustRun(t, "token for peer newcomer written to "+filepath.Join(dir, "x")+"\n", edocgw("peer", "token", "newcomer", "--token-file", filepath.Join(dir, "x"))...)
+	mustFail(t, cli.ExitInput, "bad argument", edocgw("peer", "token", "bad name", "--token-file", filepath.Join(dir, "y"))...)
 	mustFail(t, cli.ExitUsage, "peer token", edocgw("peer", "token", "national")...)
 
 	for _, r := range [][2]string{{"*", "national"}, {"H53", "national"}, {"G09", "national"}, {"000.00.13.H53", "inbound"}} {
@@ -239,7 +241,7 @@ func testPeerRouteToken(t *testing.T, flag, value, url string) {
 	mustRun(t, "* national\n000.00.13.H53 inbound\nG09 national\nH53 national\n", edocgw("route", "list")...)
 	mustRun(t, "removed route G09\n", edocgw("route", "remove", "G09")...)
 	mustFail(t, cli.ExitInput, "not found", edocgw("route", "remove", "G09")...)
-	mustRun(t, "inbound - token=none ca=0 routes=000.00.13.H53\nnational https://axis2.example token=set ca=1 routes=*,H53\n", edocgw("peer", "list")...)
+	mustRun(t, "inbound - token=none ca=0 routes=000.00.13.H53\nnational https://axis2.example token=set ca=1 routes=*,H53\nnewcomer - token=none ca=0 routes=none\n", edocgw("peer", "list")...)
 	if out := mustRun(t, "", edocgw("peer", "list", "--json")...); !strings.Contains(out, `"name":"national","url":"https://axis2.example","token":true,"caCertificates":1,"routes":["*","H53"]`) {
 		t.Fatalf("peer list --json:\n%s", out)
 	}
@@ -280,7 +282,7 @@ func testPeerRouteToken(t *testing.T, flag, value, url string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Version <= v0 || len(c.Peers) != 2 || c.Peers[1].Token != "edt_the-token-the-national-axis-gave-us" || len(c.Peers[1].CAPEM) == 0 {
+	if c.Version <= v0 || len(c.Peers) != 3 || c.Peers[1].Token != "edt_the-token-the-national-axis-gave-us" || len(c.Peers[1].CAPEM) == 0 {
 		t.Fatalf("config version %d (was %d), peers %+v", c.Version, v0, c.Peers)
 	}
 	mustRun(t, "", edocgw("audit", "verify")...)

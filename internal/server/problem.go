@@ -48,7 +48,6 @@ var problemKinds = []problemKind{
 	{routing.ErrSignatureRequired, http.StatusUnprocessableEntity, "signature-required", "Signature required"},
 	{routing.ErrSignature, http.StatusUnprocessableEntity, "signature-invalid", "Signature refused"},
 	{routing.ErrNoRoute, http.StatusUnprocessableEntity, "no-route", "No route to recipient"},
-	{routing.ErrLoop, http.StatusLoopDetected, "loop-detected", "Routing loop"},
 	{routing.ErrBadRequest, http.StatusBadRequest, "bad-request", "Bad request"},
 }
 

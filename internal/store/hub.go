@@ -152,7 +152,7 @@ func stored(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
 // The duplicate rules of routing.Store.Accept, each backed by a unique
 // partial index of the same condition (documents_dup_*).
 const (
-	dupDocumentID = "SELECT id FROM documents WHERE kind = 'document' AND edxml_id <> '' AND sender = $1 AND edxml_id = $2 AND business = $3 ORDER BY received_at, id LIMIT 1"
+	dupDocumentID = "SELECT id FROM documents WHERE kind = 'document' AND edxml_id <> '' AND business <> 2 AND sender = $1 AND edxml_id = $2 AND business = $3 ORDER BY received_at, id LIMIT 1"
 	dupNumber     = "SELECT id FROM documents WHERE kind = 'document' AND business IN (0, 3) AND number <> '' AND sender = $1 AND number = $2 AND notation = $3 ORDER BY received_at, id LIMIT 1"
 	dupStatus     = "SELECT id FROM documents WHERE kind = 'status' AND status_code <> 5 AND sender = $1 AND edxml_id = $2 AND status_code = $3 ORDER BY received_at, id LIMIT 1"
 )

@@ -255,6 +255,9 @@ func testDuplicates(t *testing.T, open Open) {
 		{"update with the same number", edit("F", func(d *routing.Document) {
 			d.EdxmlID, d.Business = "upd", envelope.BusinessUpdate
 		}), "", ""},
+		{"second update of one document", edit("F2", func(d *routing.Document) {
+			d.EdxmlID, d.Business = "upd", envelope.BusinessUpdate
+		}), "", ""},
 		{"same id from another sender", edit("G", func(d *routing.Document) { d.From = h41 }), "", ""},
 		{"same number, other notation", edit("H", func(d *routing.Document) { d.EdxmlID, d.Notation = "h", "UBND" }), "", ""},
 		{"no number, no id", edit("I", func(d *routing.Document) { d.EdxmlID, d.Number, d.Notation = "", "", "" }), "", ""},

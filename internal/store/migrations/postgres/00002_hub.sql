@@ -73,9 +73,10 @@ CREATE TABLE documents (
 );
 CREATE INDEX documents_edxml_id ON documents (edxml_id) WHERE edxml_id <> '';
 CREATE INDEX documents_ref ON documents (ref) WHERE ref <> '';
--- The duplicate rules (routing.Store.Accept).
+-- The duplicate rules (routing.Store.Accept). Updates (business 2) carry
+-- the DocumentId of the document they change and may be sent more than once.
 CREATE UNIQUE INDEX documents_dup_document_id ON documents (sender, edxml_id, business)
-    WHERE kind = 'document' AND edxml_id <> '';
+    WHERE kind = 'document' AND edxml_id <> '' AND business <> 2;
 CREATE UNIQUE INDEX documents_dup_number ON documents (sender, number, notation)
     WHERE kind = 'document' AND business IN (0, 3) AND number <> '';
 CREATE UNIQUE INDEX documents_dup_status ON documents (sender, edxml_id, status_code)
