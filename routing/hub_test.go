@@ -502,9 +502,7 @@ func TestPushDelivery(t *testing.T) {
 		o.Transport = srv.Client().Transport
 		o.HubKey = hubKey
 	})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error)
-	go func() { done <- e.hub.Run(ctx) }()
+	stop := e.runWorker()
 	pkt := e.signed(g22, hubtest.Doc{To: []agencyids.Code{h53, h41}})
 	rc := e.accept(agencyP(g22), pkt)
 	var del string
@@ -517,8 +515,7 @@ func TestPushDelivery(t *testing.T) {
 		}
 	}
 	waitState(t, e, del, routing.StateDelivered)
-	cancel()
-	<-done
+	stop()
 	mu.Lock()
 	defer mu.Unlock()
 	if len(got) != 1 || !bytes.Equal(got[0], pkt) {
@@ -559,13 +556,10 @@ func TestPushPermanentFailureIsDead(t *testing.T) {
 	}{{"404", srv.URL, srv.Client().Transport}, {"untrusted certificate", untrusted.URL, nil}} {
 		t.Run(c.name, func(t *testing.T) {
 			e := newEnv(t, c.url, func(o *routing.Options) { o.Transport = c.rt })
-			ctx, cancel := context.WithCancel(context.Background())
-			done := make(chan error)
-			go func() { done <- e.hub.Run(ctx) }()
+			stop := e.runWorker()
 			rc := e.accept(agencyP(g22), e.signed(g22, hubtest.Doc{To: []agencyids.Code{h53}}))
 			waitState(t, e, rc.Recipients[0].DeliveryID, routing.StateDead)
-			cancel()
-			<-done
+			stop()
 			r := recipient(t, e.trace(agencyP(g22), rc.ID), h53)
 			if r.Attempts != 1 || r.LastError == "" {
 				t.Fatalf("dead after %d attempts: %q", r.Attempts, r.LastError)
@@ -587,16 +581,26 @@ func TestRetryHorizonDeadLetters(t *testing.T) {
 		o.Transport = srv.Client().Transport
 		o.DeadAfter = 200 * time.Millisecond
 	})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error)
-	go func() { done <- e.hub.Run(ctx) }()
+	stop := e.runWorker()
 	rc := e.accept(agencyP(g22), e.signed(g22, hubtest.Doc{To: []agencyids.Code{h53}}))
 	waitState(t, e, rc.Recipients[0].DeliveryID, routing.StateDead)
-	cancel()
-	<-done
+	stop()
 	r := recipient(t, e.trace(agencyP(g22), rc.ID), h53)
 	if r.Attempts < 2 || steps(r)[len(r.Steps)-1] != "dead" {
 		t.Fatalf("attempts %d steps %v", r.Attempts, steps(r))
+	}
+}
+
+// runWorker runs the delivery worker until stop is called.
+func (e *env) runWorker() (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- e.hub.Run(ctx) }()
+	return func() {
+		cancel()
+		if err := <-done; err != nil {
+			e.t.Errorf("Run: %v", err)
+		}
 	}
 }
 

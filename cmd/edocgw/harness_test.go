@@ -81,28 +81,11 @@ type gateway struct {
 	url     string
 	ca      string
 	cmd     *exec.Cmd
-	stderr  *lockedBuffer
+	stderr  *testenv.SyncBuffer
 	exited  chan error
 	clients map[string]*http.Client
 	// peerTok is the token file of the peer hub that sends to this one.
 	peerTok string
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // newGateway prepares (not starts) a gateway with its own data folder.
@@ -138,7 +121,7 @@ func (g *gateway) start() {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g.stderr = &lockedBuffer{}
+	g.stderr = &testenv.SyncBuffer{}
 	cmd.Stderr = g.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

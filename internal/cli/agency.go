@@ -131,15 +131,11 @@ func runAgencyImport(args []string, env Env) error {
 		return fmt.Errorf("%s: %w", name, err)
 	}
 	ctx := context.Background()
-	s, err := sf.open(ctx, store.Options{})
+	s, old, err := sf.openDirectory(ctx)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	old, err := loadDirectory(ctx, s)
-	if err != nil {
-		return err
-	}
 	merged, added, updated, err := mergeDirectory(old, rows)
 	if err != nil {
 		return fmt.Errorf("%s: nothing imported: %w", name, err)
@@ -158,6 +154,21 @@ func runAgencyImport(args []string, env Env) error {
 }
 
 // loadDirectory reads the store's agency directory into memory.
+// openDirectory opens the metadata store and loads its agency directory;
+// the caller closes the store.
+func (sf storeFlags) openDirectory(ctx context.Context) (*store.Store, *agencyids.Directory, error) {
+	s, err := sf.open(ctx, store.Options{})
+	if err != nil {
+		return nil, nil, err
+	}
+	d, err := loadDirectory(ctx, s)
+	if err != nil {
+		s.Close()
+		return nil, nil, err
+	}
+	return s, d, nil
+}
+
 func loadDirectory(ctx context.Context, s *store.Store) (*agencyids.Directory, error) {
 	as, err := s.Agencies(ctx)
 	if err != nil {
@@ -214,15 +225,11 @@ func runAgencyShow(args []string, env Env) error {
 		return usagef("agency show: want exactly one CODE")
 	}
 	ctx := context.Background()
-	s, err := sf.open(ctx, store.Options{})
+	s, d, err := sf.openDirectory(ctx)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	d, err := loadDirectory(ctx, s)
-	if err != nil {
-		return err
-	}
 	a, ok := d.Lookup(agencyids.Code(pos[0]))
 	if !ok {
 		return fmt.Errorf("agency %s: %w", pos[0], agencyids.ErrNotFound)
@@ -293,15 +300,11 @@ func runAgencySearch(args []string, env Env) error {
 		return usagef("agency search: no NAME-PREFIX given")
 	}
 	ctx := context.Background()
-	s, err := sf.open(ctx, store.Options{})
+	s, d, err := sf.openDirectory(ctx)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	d, err := loadDirectory(ctx, s)
-	if err != nil {
-		return err
-	}
 	found := d.SearchName(strings.Join(pos, " "), *limit)
 	for _, a := range found {
 		if *asJSON {
@@ -374,15 +377,11 @@ func runAgencyAdd(args []string, env Env) error {
 	}
 
 	ctx := context.Background()
-	s, err := sf.open(ctx, store.Options{})
+	s, d, err := sf.openDirectory(ctx)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	d, err := loadDirectory(ctx, s)
-	if err != nil {
-		return err
-	}
 	prev, inDir := d.Lookup(code)
 	inDir = inDir && prev.Code == code
 	_, err = s.Member(ctx, code)
@@ -471,15 +470,11 @@ func runAgencyRetire(args []string, env Env) error {
 		}
 	}
 	ctx := context.Background()
-	s, err := sf.open(ctx, store.Options{})
+	s, d, err := sf.openDirectory(ctx)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	d, err := loadDirectory(ctx, s)
-	if err != nil {
-		return err
-	}
 	if err := d.Retire(agencyids.Code(pos[0]), when, agencyids.Code(*successor)); err != nil {
 		return err
 	}

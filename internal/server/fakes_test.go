@@ -21,6 +21,7 @@ import (
 	"github.com/edocgw/edocgw/archive"
 	"github.com/edocgw/edocgw/internal/authtoken"
 	"github.com/edocgw/edocgw/internal/server"
+	"github.com/edocgw/edocgw/internal/testenv"
 	"github.com/edocgw/edocgw/routing"
 )
 
@@ -255,25 +256,7 @@ type env struct {
 	srv    *server.Server
 	ts     *httptest.Server
 	token  map[routing.Role]string
-	log    syncBuffer // the server's log
-}
-
-// syncBuffer is a bytes.Buffer safe for the server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	log    testenv.SyncBuffer // the server's log
 }
 
 func newEnv(t *testing.T, mod ...func(*server.Config)) *env {

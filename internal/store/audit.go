@@ -87,15 +87,7 @@ func (s *Store) AuditEvents(ctx context.Context, afterSeq int64, limit int) ([]*
 		return nil, fmt.Errorf("%w: limit %d", ErrBadArgument, limit)
 	}
 	const q = "SELECT " + auditColumns + " FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2"
-	out := make([]*archive.Event, 0, min(limit, auditPage))
-	err := s.query(ctx, q, []any{afterSeq, limit}, func(scan func(...any) error) error {
-		e, err := s.scanEvent(scan)
-		if err != nil {
-			return err
-		}
-		out = append(out, e)
-		return nil
-	})
+	out, err := s.events(ctx, q, afterSeq, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: read audit events after %d: %w", afterSeq, err)
 	}
@@ -168,6 +160,20 @@ func (s *Store) Checkpoints(ctx context.Context) ([]archive.Checkpoint, error) {
 		return nil, fmt.Errorf("store: read checkpoints: %w", err)
 	}
 	return out, nil
+}
+
+// events runs a query of audit events (auditColumns) outside any transaction.
+func (s *Store) events(ctx context.Context, q string, args ...any) ([]*archive.Event, error) {
+	var out []*archive.Event
+	err := s.query(ctx, q, args, func(scan func(...any) error) error {
+		e, err := s.scanEvent(scan)
+		if err != nil {
+			return err
+		}
+		out = append(out, e)
+		return nil
+	})
+	return out, err
 }
 
 func (s *Store) scanEvent(scan func(...any) error) (*archive.Event, error) {

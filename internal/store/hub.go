@@ -525,15 +525,7 @@ func (s *Store) DocumentEvents(ctx context.Context, document string) ([]*archive
 	const q = "SELECT " + auditColumns + " FROM audit_events WHERE document <> '' AND document = $1" +
 		" UNION ALL SELECT " + auditColumns + " FROM audit_events WHERE document <> ''" +
 		" AND document IN (SELECT id FROM documents WHERE ref <> '' AND ref = $1 AND id <> $1) ORDER BY seq"
-	var out []*archive.Event
-	err := s.query(ctx, q, []any{document}, func(scan func(...any) error) error {
-		e, err := s.scanEvent(scan)
-		if err != nil {
-			return err
-		}
-		out = append(out, e)
-		return nil
-	})
+	out, err := s.events(ctx, q, document)
 	if err != nil {
 		return nil, fmt.Errorf("store: events of document %s: %w", document, err)
 	}

@@ -117,7 +117,7 @@ func startMinIO(t testing.TB, bin string) (*MinIOServer, error) {
 		"MINIO_UPDATE=off",
 		"MINIO_CI_CD=1", // no interactive hints
 	)
-	out := &syncBuffer{}
+	out := &SyncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = childProcAttr()
 	if err := cmd.Start(); err != nil {
@@ -215,19 +215,20 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-// syncBuffer is a bytes.Buffer safe for the server's two output streams.
-type syncBuffer struct {
+// SyncBuffer is a bytes.Buffer that several goroutines may write (a
+// server's output streams, a logger).
+type SyncBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
+func (s *SyncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.Write(p)
 }
 
-func (s *syncBuffer) String() string {
+func (s *SyncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
