@@ -176,6 +176,9 @@ type Checkpoint struct {
 	Head      Digest
 	At        time.Time
 	Signature []byte // RSA PKCS #1 v1.5 over SHA-256 of the checkpoint's canonical form
+	// Timestamp is an RFC 3161 token over the SHA-256 of Signature from a
+	// time-stamping authority, when one is configured; it is not signed.
+	Timestamp []byte
 }
 
 const checkpointDomain = "edocgw audit checkpoint v1"

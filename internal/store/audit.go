@@ -126,23 +126,83 @@ func (s *Store) SaveCheckpoint(ctx context.Context, tx Tx, c archive.Checkpoint)
 	if c.Seq <= 0 {
 		return fmt.Errorf("%w: checkpoint seq %d", ErrBadArgument, c.Seq)
 	}
-	if _, err := tx.Exec(ctx, "INSERT INTO audit_checkpoints (seq, head, at, signature) VALUES ($1, $2, $3, $4)",
-		c.Seq, c.Head[:], s.timeArg(c.At), c.Signature); err != nil {
+	if _, err := tx.Exec(ctx, "INSERT INTO audit_checkpoints (seq, head, at, signature, tsa_token) VALUES ($1, $2, $3, $4, $5)",
+		c.Seq, c.Head[:], s.timeArg(c.At), c.Signature, nonNilBytes(c.Timestamp)); err != nil {
 		return fmt.Errorf("store: save checkpoint %d: %w", c.Seq, err)
 	}
 	return nil
 }
 
+// AuditHead returns the last event's Seq and Hash (0 for an empty chain).
+func (s *Store) AuditHead(ctx context.Context) (int64, archive.Digest, error) {
+	var (
+		seq  int64
+		hash []byte
+		d    archive.Digest
+	)
+	err := s.query(ctx, "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1", nil, func(scan func(...any) error) error {
+		return scan(&seq, &hash)
+	})
+	if err != nil {
+		return 0, d, fmt.Errorf("store: audit head: %w", err)
+	}
+	if seq == 0 {
+		return 0, d, nil
+	}
+	if err := digest(&d, hash); err != nil {
+		return 0, d, fmt.Errorf("store: audit head %d: %w", seq, err)
+	}
+	return seq, d, nil
+}
+
+// LastCheckpoint returns the newest checkpoint.
+func (s *Store) LastCheckpoint(ctx context.Context) (archive.Checkpoint, bool, error) {
+	cps, err := s.checkpoints(ctx, "SELECT seq, head, at, signature, tsa_token FROM audit_checkpoints ORDER BY seq DESC LIMIT 1")
+	if err != nil || len(cps) == 0 {
+		return archive.Checkpoint{}, false, err
+	}
+	return cps[0], true, nil
+}
+
+// CheckpointAtOrAfter returns the first checkpoint with Seq >= seq.
+func (s *Store) CheckpointAtOrAfter(ctx context.Context, seq int64) (archive.Checkpoint, bool, error) {
+	cps, err := s.checkpoints(ctx, "SELECT seq, head, at, signature, tsa_token FROM audit_checkpoints WHERE seq >= $1 ORDER BY seq LIMIT 1", seq)
+	if err != nil || len(cps) == 0 {
+		return archive.Checkpoint{}, false, err
+	}
+	return cps[0], true, nil
+}
+
+// PutCheckpoint stores a checkpoint in a transaction of its own; one at a
+// Seq that already has a checkpoint (another process made it) is ignored.
+func (s *Store) PutCheckpoint(ctx context.Context, c archive.Checkpoint) error {
+	if c.Seq <= 0 {
+		return fmt.Errorf("%w: checkpoint seq %d", ErrBadArgument, c.Seq)
+	}
+	return s.InTx(ctx, func(tx Tx) error {
+		_, err := tx.Exec(ctx, "INSERT INTO audit_checkpoints (seq, head, at, signature, tsa_token) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (seq) DO NOTHING",
+			c.Seq, c.Head[:], s.timeArg(c.At), c.Signature, nonNilBytes(c.Timestamp))
+		if err != nil {
+			return fmt.Errorf("store: save checkpoint %d: %w", c.Seq, err)
+		}
+		return nil
+	})
+}
+
 // Checkpoints returns every checkpoint, in order of Seq.
 func (s *Store) Checkpoints(ctx context.Context) ([]archive.Checkpoint, error) {
+	return s.checkpoints(ctx, "SELECT seq, head, at, signature, tsa_token FROM audit_checkpoints ORDER BY seq")
+}
+
+func (s *Store) checkpoints(ctx context.Context, q string, args ...any) ([]archive.Checkpoint, error) {
 	var out []archive.Checkpoint
-	err := s.query(ctx, "SELECT seq, head, at, signature FROM audit_checkpoints ORDER BY seq", nil, func(scan func(...any) error) error {
+	err := s.query(ctx, q, args, func(scan func(...any) error) error {
 		var (
 			c    archive.Checkpoint
 			head []byte
 			at   any
 		)
-		if err := scan(&c.Seq, &head, &at, &c.Signature); err != nil {
+		if err := scan(&c.Seq, &head, &at, &c.Signature, &c.Timestamp); err != nil {
 			return err
 		}
 		if err := digest(&c.Head, head); err != nil {
@@ -160,6 +220,14 @@ func (s *Store) Checkpoints(ctx context.Context) ([]archive.Checkpoint, error) {
 		return nil, fmt.Errorf("store: read checkpoints: %w", err)
 	}
 	return out, nil
+}
+
+// nonNilBytes stores an absent token as an empty one (the column is NOT NULL).
+func nonNilBytes(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
 }
 
 // events runs a query of audit events (auditColumns) outside any transaction.
