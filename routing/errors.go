@@ -31,6 +31,9 @@ var (
 	// ErrUnavailable: the metadata store or the archive cannot be reached;
 	// nothing was accepted. Retry later.
 	ErrUnavailable = errors.New("service unavailable")
+	// ErrGone: the document is known but its original is no longer in the
+	// archive (purged after its retention period).
+	ErrGone = errors.New("original no longer archived")
 	// ErrBadRequest: a malformed request (a bad cursor, a bad limit).
 	ErrBadRequest = errors.New("bad request")
 )

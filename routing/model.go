@@ -266,6 +266,12 @@ type Store interface {
 	// AppendEvents appends events in a transaction of their own (refusals
 	// and reads that change nothing else).
 	AppendEvents(ctx context.Context, events ...*archive.Event) error
+	// AuditEvents returns up to limit events with Seq > afterSeq, in order.
+	AuditEvents(ctx context.Context, afterSeq int64, limit int) ([]*archive.Event, error)
+	// CheckpointAtOrAfter returns the first checkpoint with Seq >= seq.
+	CheckpointAtOrAfter(ctx context.Context, seq int64) (archive.Checkpoint, bool, error)
+	// The chain head and checkpoints, for an archive.Checkpointer.
+	archive.ChainHead
 
 	// Config returns the hub's configuration: the agency directory, the
 	// members, the peers and the routes, with a version that grows with

@@ -91,7 +91,7 @@ func (h *Hub) FetchDelivery(ctx context.Context, p Principal, id string) (*Deliv
 	}
 	blob, err := h.o.Blobs.Open(ctx, doc.Digest)
 	if err != nil {
-		return nil, nil, unavailable("archive", err)
+		return nil, nil, originalError(doc, err)
 	}
 	ev := &archive.Event{At: h.now(), Kind: "delivery.fetched", Actor: p.Actor(), Agency: d.Recipient, Document: d.Document, Delivery: d.ID}
 	if d.State == StateQueued && d.Route == RoutePull {
@@ -264,7 +264,7 @@ func (h *Hub) OpenDocument(ctx context.Context, p Principal, id string) (*TraceD
 	}
 	blob, err := h.o.Blobs.Open(ctx, doc.Digest)
 	if err != nil {
-		return nil, nil, unavailable("archive", err)
+		return nil, nil, originalError(doc, err)
 	}
 	if err := h.o.Store.AppendEvents(ctx, &archive.Event{At: h.now(), Kind: "document.read", Actor: p.Actor(), Agency: p.Agency, Document: doc.ID}); err != nil {
 		blob.Close()
@@ -316,4 +316,13 @@ func traceDocument(doc *Document) TraceDocument {
 	return TraceDocument{ID: doc.ID, Kind: doc.Kind.String(), From: doc.From, EdxmlID: doc.EdxmlID, Number: doc.Number,
 		Notation: doc.Notation, Subject: doc.Subject, Business: int(doc.Business), StatusCode: statusString(doc.StatusCode),
 		Ref: doc.Ref, Digest: doc.Digest, Size: doc.Size, ReceivedAt: doc.ReceivedAt}
+}
+
+// originalError explains a failure to open an original: gone (purged after
+// its retention, or lost, which audit verify reports) or unavailable.
+func originalError(doc *Document, err error) error {
+	if errors.Is(err, archive.ErrNotFound) {
+		return fmt.Errorf("%w: the original of document %s (sha256 %s) is no longer archived", ErrGone, doc.ID, doc.Digest)
+	}
+	return unavailable("archive", err)
 }

@@ -309,11 +309,80 @@ func hubEndToEnd(t *testing.T, mk func(string) backend) {
 		t.Errorf("peer sends as a local agency: %d %s", st, body)
 	}
 
-	// The audit chains of both hubs verify.
+	// An auditor exports the document's archive record; it verifies
+	// offline with the hub certificate alone, and its original is the
+	// sender's bytes.
+	audTok := filepath.Join(t.TempDir(), "auditor.token")
+	prov.admin("token", "add", "--role", "auditor", "--name", "kiem-toan", "--token-file", audTok)
+	st, zipBytes, err := do(ctx, c, "GET", prov.url+"/v1/archive/"+docID+"/export", readToken(t, audTok), nil)
+	if err != nil || st != 200 {
+		t.Fatalf("export: %d %v %.200s", st, err, zipBytes)
+	}
+	if st, _, _ := do(ctx, c, "GET", prov.url+"/v1/archive/"+docID+"/export", readToken(t, s.tok), nil); st != 403 {
+		t.Errorf("an agency exports: %d", st)
+	}
+	zipFile := filepath.Join(t.TempDir(), "bundle.zip")
+	if err := os.WriteFile(zipFile, zipBytes, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	hubCert := filepath.Join(prov.data, "pki", "hub-sign-cert.pem")
+	extracted := t.TempDir()
+	out = must(t, "audit", "verify-bundle", zipFile, "--hub-cert", hubCert, "--extract", extracted)
+	if !strings.HasPrefix(out, "VALID ") || !strings.Contains(out, "document.accepted") || !strings.Contains(out, "archive.exported") {
+		t.Errorf("verify-bundle: %s", out)
+	}
+	if b, err := os.ReadFile(filepath.Join(extracted, docID+".edxml")); err != nil || !bytes.Equal(b, doc) {
+		t.Errorf("the bundle's original differs from what the sender uploaded (%v)", err)
+	}
+	// Another hub's certificate does not verify it; an edited byte is caught.
+	if out, _, code := runEdocgw(t, "audit", "verify-bundle", zipFile, "--hub-cert", filepath.Join(axis.data, "pki", "hub-sign-cert.pem")); code != 1 || !strings.HasPrefix(out, "INVALID") {
+		t.Errorf("verify-bundle with the axis certificate: %d %s", code, out)
+	}
+	edited := bytes.Clone(zipBytes)
+	i := bytes.Index(edited, []byte("UBND-VP"))
+	if i < 0 {
+		t.Fatal("the bundle does not hold the original uncompressed")
+	}
+	edited[i] = 'X'
+	if err := os.WriteFile(zipFile, edited, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, _, code := runEdocgw(t, "audit", "verify-bundle", zipFile, "--hub-cert", hubCert); code != 1 || !strings.HasPrefix(out, "INVALID") {
+		t.Errorf("verify-bundle of an edited bundle: %d %s", code, out)
+	}
+
+	// The audit chains of both hubs verify, with every original re-hashed.
 	for _, g := range []*gateway{prov, axis} {
-		out := g.admin("audit", "verify", "--hub-cert", filepath.Join(g.data, "pki", "hub-sign-cert.pem"))
-		if !strings.Contains(out, "OK") {
+		args := []string{"audit", "verify", "--hub-cert", filepath.Join(g.data, "pki", "hub-sign-cert.pem")}
+		if g.b.archiveURL != "" {
+			args = append(args, "--archive-url", g.b.archiveURL)
+		}
+		out := g.admin(args...)
+		if !strings.HasPrefix(out, "OK ") || strings.Contains(out, " 0 originals") {
 			t.Errorf("audit verify: %s", out)
+		}
+	}
+	// On the embedded backend, an original changed on disk is reported.
+	if prov.b.archiveURL == "" {
+		blobs, _ := filepath.Glob(filepath.Join(prov.data, "blobs", "sha256", "*", "*", "*"))
+		if len(blobs) == 0 {
+			t.Fatal("no blob files")
+		}
+		victim := blobs[0]
+		b, err := os.ReadFile(victim)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b[len(b)/2] ^= 1
+		if err := os.Chmod(victim, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(victim, b, 0o444); err != nil {
+			t.Fatal(err)
+		}
+		out, _, code := runEdocgw(t, append([]string{"audit", "verify"}, prov.storeArgs()...)...)
+		if code != 1 || !strings.Contains(out, "BROKEN original of document") || !strings.Contains(out, filepath.Base(victim)) {
+			t.Errorf("audit verify after an original was changed: %d %s", code, out)
 		}
 	}
 }

@@ -46,8 +46,16 @@ func commands() []*command {
 	return []*command{
 		{name: "serve", summary: "run the gateway", run: runServe},
 		{name: "migrate", summary: "bring the metadata database's schema up to date", run: runMigrate},
+		{name: "backup", summary: "write a consistent backup of the embedded backend (database, originals, keys) to a tar file", run: runBackup},
+		{name: "restore", summary: "restore a backup into a new data folder, verifying every file and the audit chain", run: runRestore},
+		{name: "archive", summary: "originals: retention period and purge", sub: []*command{
+			{name: "retention", summary: "show or set the retention period of originals: DAYS or permanent", run: runArchiveRetention},
+			{name: "purge", summary: "remove the originals past the retention period, audited (--confirm, --dry-run)", run: runArchivePurge},
+		}},
 		{name: "audit", summary: "auditor tools", sub: []*command{
-			{name: "verify", summary: "walk the audit hash chain and its checkpoints, report the first break", run: runAuditVerify},
+			{name: "verify", summary: "walk the audit hash chain and its checkpoints, re-hash every original, report the first break", run: runAuditVerify},
+			{name: "export", summary: "write a document's archive bundle (ZIP) that verify-bundle checks offline", run: runAuditExport},
+			{name: "verify-bundle", summary: "verify an archive bundle offline against the hub certificate", run: runAuditVerifyBundle},
 		}},
 		{name: "envelope", summary: "edXML packets", sub: []*command{
 			{name: "validate", summary: "check packets: OK FILE KIND FROM -> TO or INVALID FILE: PATH: MESSAGE", run: runEnvelopeValidate},

@@ -18,6 +18,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/edocgw/edocgw/archive"
+	"github.com/edocgw/edocgw/archive/tsa"
 	"github.com/edocgw/edocgw/internal/devpki"
 	"github.com/edocgw/edocgw/internal/server"
 	"github.com/edocgw/edocgw/internal/store"
@@ -48,6 +50,8 @@ func runServe(args []string, env Env) error {
 	deadAfter := f.Duration("dead-after", 72*time.Hour, "a delivery not done by then is dead-lettered")
 	workers := f.Int("workers", 8, "push and peer deliveries sent at once by this process")
 	lease := f.Duration("lease", 2*time.Minute, "how long a process holds a delivery it is sending; another process retries it after that")
+	tsaURL := f.String("tsa-url", "", "RFC 3161 time-stamping authority that timestamps each audit checkpoint (optional)")
+	checkpointEvery := f.Duration("checkpoint-every", time.Minute, "sign a checkpoint of the audit chain's head this often (when it moved)")
 	spool := f.String("spool-dir", "", "where request bodies over 1 MiB wait while checked (default: the system's temporary folder)")
 	pos, err := f.parse(args)
 	if err != nil {
@@ -189,12 +193,19 @@ func runServe(args []string, env Env) error {
 	workCtx, stopWork := context.WithCancel(context.Background())
 	workDone := make(chan error, 1)
 	go func() { workDone <- hub.Run(workCtx) }()
+	cp := &archive.Checkpointer{Store: st, Key: signer, Interval: *checkpointEvery, Now: env.Now, Logger: logger}
+	if *tsaURL != "" {
+		cp.TSA = &tsa.Client{URL: *tsaURL}
+	}
+	cpDone := make(chan struct{})
+	go func() { cp.Run(workCtx); close(cpDone) }()
 	errc := make(chan error, 1)
 	go func() { errc <- hs.ServeTLS(ln, "", "") }()
 	select {
 	case err := <-errc:
 		stopWork()
 		<-workDone
+		<-cpDone
 		return err
 	case <-ctx.Done():
 	}
@@ -203,6 +214,11 @@ func runServe(args []string, env Env) error {
 	err = hs.Shutdown(shutdown)
 	stopWork()
 	<-workDone
+	<-cpDone
+	// A last checkpoint covers what this process wrote.
+	if _, cerr := cp.Checkpoint(shutdown); cerr != nil && !errors.Is(cerr, archive.ErrEmptyChain) {
+		logger.Warn("final audit checkpoint", "err", cerr)
+	}
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}

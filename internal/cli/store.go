@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +10,8 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+
+	"github.com/edocgw/edocgw/archive/tsa"
 
 	"github.com/edocgw/edocgw/archive"
 	"github.com/edocgw/edocgw/internal/dirstore"
@@ -120,8 +123,11 @@ func runMigrate(args []string, env Env) error {
 }
 
 func runAuditVerify(args []string, env Env) error {
-	f := newFlags("audit verify", "[--data DIR | --database-url URL] [--hub-cert CERT.pem]", env)
+	f := newFlags("audit verify", "[--data DIR | --database-url URL] [--archive-url URL] [--hub-cert CERT.pem] [--no-originals]", env)
 	sf := addStoreFlags(f)
+	archiveURL := f.String("archive-url", os.Getenv("EDOCGW_ARCHIVE_URL"), archiveHelp)
+	skipOriginals := f.Bool("no-originals", false, "walk the chain and checkpoints only; do not re-hash the originals")
+	tsaRoots := f.String("tsa-roots", "", "CA certificates of the time-stamping authority: checkpoint timestamps must chain to them (default: their signatures only)")
 	hubCert := f.String("hub-cert", "", "the hub's certificate: checkpoint signatures are verified with it (without it checkpoints are not trusted)")
 	if pos, err := f.parse(args); err != nil {
 		return err
@@ -134,7 +140,10 @@ func runAuditVerify(args []string, env Env) error {
 		return err
 	}
 	defer s.Close()
-	var cps []archive.Checkpoint
+	var (
+		cps     []archive.Checkpoint
+		stamped int
+	)
 	if *hubCert != "" {
 		certs, err := readCerts(*hubCert)
 		if err != nil {
@@ -143,11 +152,25 @@ func runAuditVerify(args []string, env Env) error {
 		if cps, err = s.Checkpoints(ctx); err != nil {
 			return err
 		}
+		var roots *x509.CertPool
+		if *tsaRoots != "" {
+			if roots, err = certPool([]string{*tsaRoots}); err != nil {
+				return err
+			}
+		}
 		for _, c := range cps {
 			if err := c.Verify(certs[0].PublicKey); err != nil {
 				fmt.Fprintf(env.Stdout, "BROKEN at checkpoint %d: %v\n", c.Seq, err)
 				return &silentError{ExitInput}
 			}
+			if len(c.Timestamp) == 0 {
+				continue
+			}
+			if _, err := tsa.Verify(c.Timestamp, tsa.Digest(c.Signature), roots); err != nil {
+				fmt.Fprintf(env.Stdout, "BROKEN timestamp of checkpoint %d: %v\n", c.Seq, err)
+				return &silentError{ExitInput}
+			}
+			stamped++
 		}
 	}
 	head, last, err := archive.VerifyChain(s.AuditAll(ctx), cps...)
@@ -159,6 +182,70 @@ func runAuditVerify(args []string, env Env) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(env.Stdout, "OK %d events, head %s, %d checkpoints verified\n", last, head, len(cps))
+	originals := "originals not checked"
+	if !*skipOriginals {
+		blobs, _, err := openArchive(ctx, *archiveURL, *sf.data, 0, env.Now)
+		if err != nil {
+			return err
+		}
+		n, bad, purged, err := rehashOriginals(ctx, s, blobs, env)
+		if err != nil {
+			return err
+		}
+		if bad > 0 {
+			fmt.Fprintf(env.Stdout, "BROKEN: %d of %d originals do not match their digest\n", bad, n)
+			return &silentError{ExitInput}
+		}
+		originals = fmt.Sprintf("%d originals re-hashed", n-purged)
+		if purged > 0 {
+			originals += fmt.Sprintf(", %d purged after their retention", purged)
+		}
+	}
+	fmt.Fprintf(env.Stdout, "OK %d events, head %s, %d checkpoints verified (%d timestamped), %s\n", last, head, len(cps), stamped, originals)
 	return nil
+}
+
+// rehashOriginals reads every document's original to the end (the blob
+// store verifies the digest on a full read) and prints each that fails.
+func rehashOriginals(ctx context.Context, s *store.Store, blobs archive.BlobStore, env Env) (n, bad, purged int, err error) {
+	seen := map[archive.Digest]error{}
+	for after := ""; ; {
+		docs, err := s.Documents(ctx, after, 500)
+		if err != nil {
+			return n, bad, purged, err
+		}
+		for _, d := range docs {
+			after = d.ID
+			n++
+			res, done := seen[d.Digest]
+			if !done {
+				res = rehash(ctx, blobs, d.Digest)
+				seen[d.Digest] = res
+			}
+			if errors.Is(res, archive.ErrNotFound) {
+				// Removed by the audited purge: its metadata and events stay.
+				if at, err := s.PurgedAt(ctx, d.ID); err == nil && !at.IsZero() {
+					purged++
+					continue
+				}
+			}
+			if res != nil {
+				bad++
+				fmt.Fprintf(env.Stdout, "BROKEN original of document %s (sha256 %s): %v\n", d.ID, d.Digest, res)
+			}
+		}
+		if len(docs) < 500 {
+			return n, bad, purged, nil
+		}
+	}
+}
+
+func rehash(ctx context.Context, blobs archive.BlobStore, d archive.Digest) error {
+	b, err := blobs.Open(ctx, d)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	_, err = io.Copy(io.Discard, b)
+	return err
 }

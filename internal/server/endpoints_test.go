@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/edocgw/edocgw/archive"
 	"github.com/edocgw/edocgw/envelope"
@@ -235,5 +236,84 @@ func TestUnknownRouteAndMethod(t *testing.T) {
 		if r.Header.Get("Allow") != tt.allow {
 			t.Errorf("%s %s: Allow %q, want %q", tt.method, tt.path, r.Header.Get("Allow"), tt.allow)
 		}
+	}
+}
+
+func TestAuditQuery(t *testing.T) {
+	e := newEnv(t)
+	get := func(query string) response {
+		return e.do(t, routing.RoleAuditor, "GET", "/v1/audit/events"+query, nil)
+	}
+	last := func() routing.AuditFilter {
+		e.hub.mu.Lock()
+		defer e.hub.mu.Unlock()
+		return e.hub.audit
+	}
+	r := get("")
+	want := `{"events":[{"seq":7,"at":"2026-11-22T00:00:00Z","kind":"document.accepted","actor":"agency:000.00.00.G22",` +
+		`"agency":"000.00.00.G22","document":"doc1","delivery":"","details":{"size":12},"prev":"` + archive.Sum([]byte("6")).String() +
+		`","hash":"` + archive.Sum([]byte("7")).String() + `"}],"next":"7"}` + "\n"
+	if r.StatusCode != 200 || r.Header.Get("Content-Type") != "application/json" || string(r.body) != want {
+		t.Fatalf("got %s\nwant %s", r, want)
+	}
+	if f := last(); f != (routing.AuditFilter{Limit: 100}) {
+		t.Fatalf("defaults: %+v", f)
+	}
+	if r := get("?document=none"); r.StatusCode != 200 || string(r.body) != `{"events":[]}`+"\n" {
+		t.Fatalf("empty page: %s", r)
+	}
+
+	get("?document=doc1&delivery=dl1&agency=000.00.00.H53&actor=agency%3A000.00.00.G22&kind=delivery." +
+		"&from=2026-11-22T08:00:00.5%2B07:00&to=2026-11-23T00:00:00Z&after=42&limit=1000")
+	f := last()
+	from, to := time.Date(2026, 11, 22, 1, 0, 0, 5e8, time.UTC), time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)
+	if f.Document != "doc1" || f.Delivery != "dl1" || f.Agency != "000.00.00.H53" || f.Actor != "agency:000.00.00.G22" ||
+		f.Kind != "delivery." || !f.From.Equal(from) || !f.To.Equal(to) || f.AfterSeq != 42 || f.Limit != 1000 {
+		t.Fatalf("filter %+v", f)
+	}
+
+	calls := len(e.hub.callList())
+	for _, q := range []string{
+		"limit=0", "limit=1001", "limit=-1", "limit=ten", "after=-1", "after=x", "after=1.5", "after=99999999999999999999",
+		"from=yesterday", "from=2026-11-22", "to=2026-11-22T08:00:00", "from=2026-11-22T08:00:00Z&to=2026-11-22T08:00:00Z",
+		"from=2026-11-23T00:00:00Z&to=2026-11-22T00:00:00Z", "kind=" + strings.Repeat("k", 257), "actor=%FF",
+	} {
+		problemOf(t, get("?"+q), 400, "bad-request")
+	}
+	if n := len(e.hub.callList()); n != calls {
+		t.Fatalf("bad queries reached the hub: %v", e.hub.callList()[calls:])
+	}
+
+	for _, tt := range []struct {
+		err    error
+		status int
+		typ    string
+	}{
+		{fmt.Errorf("%w: cursor", routing.ErrBadRequest), 400, "bad-request"},
+		{fmt.Errorf("%w: only an auditor reads the audit log", routing.ErrForbidden), 403, "forbidden"},
+		{fmt.Errorf("%w: database: connection refused", routing.ErrUnavailable), 503, "unavailable"},
+	} {
+		e.hub.setErr(tt.err)
+		problemOf(t, get("?kind=audit.read"), tt.status, tt.typ)
+	}
+}
+
+func TestExportBundle(t *testing.T) {
+	e := newEnv(t)
+	r := e.do(t, routing.RoleAuditor, "GET", "/v1/archive/doc1/export", nil)
+	if r.StatusCode != 200 || r.Header.Get("Content-Type") != "application/zip" ||
+		r.Header.Get("Content-Disposition") != `attachment; filename="edocgw-doc1.zip"` || string(r.body) != "PK bundle of doc1" {
+		t.Fatalf("export: %s %v", r, r.Header)
+	}
+	// A bundle that fails midway is cut off, not ended as a short 200.
+	req, _ := http.NewRequest("GET", e.ts.URL+"/v1/archive/broken/export", nil)
+	req.Header.Set("Authorization", "Bearer "+e.token[routing.RoleAuditor])
+	resp, err := e.ts.Client().Do(req)
+	if err == nil {
+		_, err = io.ReadAll(resp.Body)
+		resp.Body.Close()
+	}
+	if err == nil {
+		t.Fatal("a broken export read as complete")
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/x509"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -54,6 +55,7 @@ type fakeHub struct {
 	calls   []string                                         // "Method actor id"
 	after   string                                           // the last Inbox call's cursor
 	limit   int                                              // and limit
+	audit   routing.AuditFilter                              // the last AuditEvents call's filter
 }
 
 func newFakeHub(t *testing.T) *fakeHub {
@@ -141,6 +143,35 @@ func (h *fakeHub) Trace(ctx context.Context, p routing.Principal, id string) (*r
 		panic("fake: a bug")
 	}
 	return &routing.Trace{Document: routing.TraceDocument{ID: id, Kind: "document"}, Steps: []routing.Step{{At: testNow, Step: "accepted"}}, Recipients: []routing.TraceRecipient{}}, nil
+}
+
+func (h *fakeHub) AuditEvents(ctx context.Context, p routing.Principal, f routing.AuditFilter) (*routing.AuditPage, error) {
+	if err := h.record("AuditEvents", p, f.Kind); err != nil {
+		return nil, err
+	}
+	h.mu.Lock()
+	h.audit = f
+	h.mu.Unlock()
+	if f.Document == "none" {
+		return &routing.AuditPage{}, nil
+	}
+	return &routing.AuditPage{Events: []routing.AuditEvent{{Seq: 7, At: testNow, Kind: "document.accepted", Actor: "agency:000.00.00.G22",
+		Agency: "000.00.00.G22", Document: "doc1", Details: json.RawMessage(`{"size":12}`), Prev: archive.Sum([]byte("6")),
+		Hash: archive.Sum([]byte("7"))}}, Next: "7"}, nil
+}
+
+func (h *fakeHub) ExportBundle(ctx context.Context, p routing.Principal, id string) (*routing.Export, error) {
+	if err := h.record("ExportBundle", p, id); err != nil {
+		return nil, err
+	}
+	return routing.NewExport(id, func(w io.Writer) error {
+		if id == "broken" {
+			_, _ = io.WriteString(w, "PK")
+			return errors.New("archive: blob corrupt")
+		}
+		_, err := io.WriteString(w, "PK bundle of "+id)
+		return err
+	}), nil
 }
 
 func (h *fakeHub) Directory() *agencyids.Directory {

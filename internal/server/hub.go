@@ -25,6 +25,12 @@ type Hub interface {
 	OpenDocument(ctx context.Context, p routing.Principal, documentID string) (*routing.TraceDocument, archive.Blob, error)
 	Ack(ctx context.Context, p routing.Principal, deliveryID string) (*routing.DeliveryInfo, error)
 	Trace(ctx context.Context, p routing.Principal, documentID string) (*routing.Trace, error)
+	// AuditEvents returns a page of the audit log for an auditor (the
+	// filter is valid: AuditFilter.Validate).
+	AuditEvents(ctx context.Context, p routing.Principal, f routing.AuditFilter) (*routing.AuditPage, error)
+	// ExportBundle prepares an auditor's archive bundle of a document (its
+	// checks and the audit of the export happen before any byte is written).
+	ExportBundle(ctx context.Context, p routing.Principal, documentID string) (*routing.Export, error)
 	Directory() *agencyids.Directory
 	// PrincipalForCert maps a verified TLS client certificate to a member
 	// agency (routing.ErrUnauthenticated if none).

@@ -48,6 +48,7 @@ var problemKinds = []problemKind{
 	{routing.ErrSignatureRequired, http.StatusUnprocessableEntity, "signature-required", "Signature required"},
 	{routing.ErrSignature, http.StatusUnprocessableEntity, "signature-invalid", "Signature refused"},
 	{routing.ErrNoRoute, http.StatusUnprocessableEntity, "no-route", "No route to recipient"},
+	{routing.ErrGone, http.StatusGone, "gone", "Original no longer archived"},
 	{routing.ErrBadRequest, http.StatusBadRequest, "bad-request", "Bad request"},
 }
 

@@ -43,6 +43,7 @@ func TestProblemFor(t *testing.T) {
 		{"signature", fmt.Errorf("%w: signer not bound", routing.ErrSignature), 422, "signature-invalid", "", nil, nil},
 		{"signature required", routing.ErrSignatureRequired, 422, "signature-required", "", nil, nil},
 		{"no route", fmt.Errorf("%w: 000.00.00.H99", routing.ErrNoRoute), 422, "no-route", "", nil, nil},
+		{"gone", fmt.Errorf("%w: purged", routing.ErrGone), 410, "gone", "", nil, nil},
 		{"bad request", fmt.Errorf("%w: cursor", routing.ErrBadRequest), 400, "bad-request", "", nil, nil},
 		{"unavailable", fmt.Errorf("%w: archive: %w", routing.ErrUnavailable, errors.New("s3 at 10.1.1.1 down")), 503, "unavailable",
 			"a dependency of the hub is unavailable; retry later", nil, http.Header{"Retry-After": {"5"}}},

@@ -88,6 +88,7 @@ var (
 	members   = []routing.Role{routing.RoleAgency}
 	readers   = []routing.Role{routing.RoleAgency, routing.RoleHub, routing.RoleAuditor}
 	everybody = []routing.Role{routing.RoleAgency, routing.RoleHub, routing.RoleAuditor, routing.RoleAdmin}
+	auditors  = []routing.Role{routing.RoleAuditor}
 )
 
 func (s *Server) routes() {
@@ -109,6 +110,9 @@ func (s *Server) routes() {
 		r.With(s.allow(members...)).Get("/v1/inbox", s.handle(s.inbox))
 		r.With(s.allow(members...)).Get("/v1/deliveries/{id}", s.handle(s.fetchDelivery))
 		r.With(s.allow(members...)).Post("/v1/deliveries/{id}/ack", s.handle(s.ack))
+
+		r.With(s.allow(auditors...)).Get("/v1/audit/events", s.handle(s.auditEvents))
+		r.With(s.allow(auditors...)).Get("/v1/archive/{id}/export", s.handle(s.exportBundle))
 
 		r.With(s.allow(everybody...)).Get("/v1/agencies", s.handle(s.searchAgencies))
 		r.With(s.allow(everybody...)).Get("/v1/agencies/{code}", s.handle(s.getAgency))

@@ -315,6 +315,8 @@ func TestRoleMatrix(t *testing.T) {
 		{"POST", "/v1/deliveries/dl1/ack", "", 200, []routing.Role{agency}},
 		{"GET", "/v1/documents/doc1", "", 200, []routing.Role{agency, hub, auditor}},
 		{"GET", "/v1/documents/doc1/trace", "", 200, []routing.Role{agency, hub, auditor}},
+		{"GET", "/v1/audit/events?kind=delivery.", "", 200, []routing.Role{auditor}},
+		{"GET", "/v1/archive/doc1/export", "", 200, []routing.Role{auditor}},
 		{"GET", "/v1/agencies?q=uy+ban", "", 200, []routing.Role{agency, hub, auditor, admin}},
 		{"GET", "/v1/agencies/000.00.00.H53", "", 200, []routing.Role{agency, hub, auditor, admin}},
 		{"POST", "/v1/envelopes/validate", "not xml", 422, []routing.Role{agency, hub, auditor, admin}},

@@ -227,6 +227,19 @@ func (s *Store) Document(ctx context.Context, id string) (*routing.Document, err
 	return docs[0], nil
 }
 
+// Documents returns up to limit documents (and statuses) with ID > after,
+// in ID order: the walk of `edocgw audit verify` over every original.
+func (s *Store) Documents(ctx context.Context, after string, limit int) ([]*routing.Document, error) {
+	if limit <= 0 {
+		return nil, fmt.Errorf("%w: limit %d", ErrBadArgument, limit)
+	}
+	docs, err := s.documents(ctx, "SELECT "+documentColumns+" FROM documents WHERE id > $1 ORDER BY id LIMIT $2", after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: documents after %q: %w", after, err)
+	}
+	return docs, nil
+}
+
 // DocumentsByEdxmlID returns the documents (not statuses) whose EdxmlID is
 // id, oldest first.
 func (s *Store) DocumentsByEdxmlID(ctx context.Context, id string) ([]*routing.Document, error) {

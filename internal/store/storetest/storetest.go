@@ -36,8 +36,11 @@ func Run(t *testing.T, open Open) {
 	t.Run("TxInterface", func(t *testing.T) { testTxInterface(t, open) })
 	t.Run("Concurrent", func(t *testing.T) { testConcurrent(t, open) })
 	t.Run("Checkpoints", func(t *testing.T) { testCheckpoints(t, open) })
+	t.Run("Checkpointer", func(t *testing.T) { testCheckpointer(t, open) })
 	t.Run("Tamper", func(t *testing.T) { testTamper(t, open) })
+	t.Run("QueryAudit", func(t *testing.T) { testQueryAudit(t, open) })
 	runHub(t, open)
+	runRetention(t, open)
 }
 
 var t0 = time.Date(2026, 11, 22, 8, 0, 0, 123456789, time.UTC)
