@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"crypto/x509"
+	"errors"
 	"time"
 
 	"fmt"
@@ -132,10 +133,18 @@ func runAuditVerifyBundle(args []string, env Env) error {
 	defer file.Close()
 	b, err := bundle.Open(file, size, cert)
 	if err != nil {
+		var ps bundle.Problems
+		if !errors.As(err, &ps) {
+			ps = bundle.Problems{{Err: err}}
+		}
 		if *asJSON {
-			_ = writeJSONLine(env.Stdout, map[string]any{"valid": false, "file": pos[0], "error": err.Error()})
-		} else {
-			fmt.Fprintf(env.Stdout, "INVALID %s: %v\n", pos[0], err)
+			_ = writeJSONLine(env.Stdout, map[string]any{"valid": false, "file": pos[0], "problems": ps})
+			return &silentError{ExitInput}
+		}
+		// One line per problem: an edited file often breaks several checks.
+		fmt.Fprintf(env.Stdout, "INVALID %s: %v\n", pos[0], ps[0])
+		for _, p := range ps[1:] {
+			fmt.Fprintf(env.Stdout, "  %v\n", p)
 		}
 		return &silentError{ExitInput}
 	}
