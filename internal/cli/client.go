@@ -3,11 +3,14 @@ package cli
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"net"
 	"net/http"
@@ -658,13 +661,16 @@ func runFetch(args []string, env Env) error {
 		return hubFailure(env, err)
 	}
 	rec := fetchJSON{DeliveryID: id, DocumentID: resp.Header.Get("Edocgw-Document-Id"), File: *out}
+	// The bytes are checked against the hub's Repr-Digest as they arrive:
+	// a mismatch fails the fetch and leaves no file.
+	body := checkedBody(resp)
 	// Notes go to stderr when the packet goes to stdout.
 	notes := env.Stdout
 	if *out == "-" {
 		notes = env.Stderr
-		rec.Bytes, err = io.Copy(env.Stdout, resp.Body)
+		rec.Bytes, err = io.Copy(env.Stdout, body)
 	} else {
-		rec.Bytes, err = writeAtomic(*out, resp.Body, resp.ContentLength)
+		rec.Bytes, err = writeAtomic(*out, body, resp.ContentLength)
 	}
 	resp.Body.Close()
 	if err != nil {
@@ -695,6 +701,39 @@ func runFetch(args []string, env Env) error {
 		return hubFailure(env, err)
 	}
 	return nil
+}
+
+// checkedBody returns the response body, verified against its Repr-Digest
+// (RFC 9530, sha-256) at the end when the hub sent one.
+func checkedBody(resp *http.Response) io.Reader {
+	v := resp.Header.Get("Repr-Digest")
+	b64, ok := strings.CutPrefix(v, "sha-256=:")
+	if !ok || !strings.HasSuffix(b64, ":") {
+		return resp.Body
+	}
+	want, err := base64.StdEncoding.DecodeString(strings.TrimSuffix(b64, ":"))
+	if err != nil || len(want) != sha256.Size {
+		return resp.Body
+	}
+	return &digestReader{r: resp.Body, h: sha256.New(), want: want}
+}
+
+// errDigestMismatch: the bytes received are not those the hub archived.
+var errDigestMismatch = errors.New("the bytes received do not match the hub's Repr-Digest (sha-256)")
+
+type digestReader struct {
+	r    io.Reader
+	h    hash.Hash
+	want []byte
+}
+
+func (d *digestReader) Read(p []byte) (int, error) {
+	n, err := d.r.Read(p)
+	d.h.Write(p[:n])
+	if errors.Is(err, io.EOF) && !bytes.Equal(d.h.Sum(nil), d.want) {
+		return n, errDigestMismatch
+	}
+	return n, err
 }
 
 // writeAtomic writes r to a temporary file beside dst and renames it to

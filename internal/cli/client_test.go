@@ -5,9 +5,11 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
@@ -280,11 +282,17 @@ func (h *fakeHub) getInbox(w http.ResponseWriter, r *http.Request) {
 
 func (h *fakeHub) getDelivery(w http.ResponseWriter, r *http.Request) {
 	switch r.PathValue("id") {
-	case deliveryID:
+	case deliveryID, "altered":
+		sum := sha256.Sum256([]byte(payload))
 		w.Header().Set("Content-Type", "application/xml")
 		w.Header().Set("Edocgw-Document-Id", documentID)
 		w.Header().Set("Content-Length", strconv.Itoa(len(payload)))
-		io.WriteString(w, payload)
+		w.Header().Set("Repr-Digest", "sha-256=:"+base64.StdEncoding.EncodeToString(sum[:])+":")
+		body := payload
+		if r.PathValue("id") == "altered" { // bytes that are not those the digest names
+			body = "X" + payload[1:]
+		}
+		io.WriteString(w, body)
 	case "broken": // promises more than it sends, then breaks the stream
 		w.Header().Set("Content-Length", "100000")
 		w.Header().Set("Edocgw-Document-Id", documentID)
@@ -617,6 +625,7 @@ func TestFetchFailureLeavesNoFile(t *testing.T) {
 		{"broken", nil, "UNAVAILABLE: "},
 		{"stall", []string{"--timeout", "300ms"}, "UNAVAILABLE: nothing moved for 300ms (--timeout)\n"},
 		{"missing", nil, "edocgw: not-found: no delivery missing\n"},
+		{"altered", nil, "edocgw: the bytes received do not match the hub's Repr-Digest (sha-256)\n"},
 	} {
 		t.Run(tc.id, func(t *testing.T) {
 			dir := t.TempDir()
