@@ -5,7 +5,7 @@ STATICCHECK_VERSION ?= v0.8.2
 FUZZTIME ?= 10s
 DATA ?= ./edocgw-data
 
-.PHONY: run build test lint fuzz fuzz-ci bench testdata
+.PHONY: run build test lint fuzz fuzz-ci bench testdata screenshots
 
 run:
 	$(GO) run ./cmd/edocgw serve --data $(DATA)
@@ -38,3 +38,7 @@ bench:
 # Regenerates the large test directory (not checked in; tests generate it in memory).
 testdata:
 	$(GO) run ./testdata/agencies/gen -n 120000 -seed 1 -format csv -o testdata/agencies/national-120k.csv
+
+# Screenshots of the web console (docs/screenshots/*.png), taken by the browser test in headless Chromium.
+screenshots:
+	EDOCGW_SCREENSHOTS=1 $(GO) test -count=1 -run '^TestUIBrowser$$' ./cmd/edocgw
