@@ -268,7 +268,7 @@ func (h *Hub) accept(ctx context.Context, p Principal, body io.Reader, size int6
 				"kind": doc.Kind.String(), "edxmlId": doc.EdxmlID, "number": doc.Number, "notation": doc.Notation,
 				"business": int(doc.Business), "statusCode": statusString(doc.StatusCode), "ref": doc.Ref,
 				"size": doc.Size, "digest": doc.Digest.String(), "signature": sig.state, "signer": sig.signer,
-				"binding": sig.binding, "warnings": len(warnings), "recipients": doc.Recipients,
+				"binding": sig.binding, "warnings": len(warnings), "recipients": doc.Recipients, "door": p.Via,
 			})},
 		{At: archivedAt, Kind: "document.archived", Actor: "hub", Agency: from, Document: doc.ID,
 			Details: detailsJSON(map[string]any{"digest": doc.Digest.String(), "size": doc.Size})},
