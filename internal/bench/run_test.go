@@ -1,0 +1,251 @@
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/edocgw/edocgw/agencyids"
+	"github.com/edocgw/edocgw/envelope"
+)
+
+// fakeGateway speaks the API the load generator uses: every send after
+// the first is refused when reject says so; a delivery stays in its
+// recipient's inbox until acknowledged.
+type fakeGateway struct {
+	mu      sync.Mutex
+	sends   int
+	reject  func(n int) bool
+	tokens  map[string]agencyids.Code
+	inbox   map[agencyids.Code][]inboxItem
+	content map[string][]byte // delivery id → original
+}
+
+type inboxItem struct{ DeliveryID, DocumentID string }
+
+func newFakeGateway(p *PKI, reject func(int) bool) (*fakeGateway, []string) {
+	g := &fakeGateway{reject: reject, tokens: map[string]agencyids.Code{}, inbox: map[agencyids.Code][]inboxItem{}, content: map[string][]byte{}}
+	var toks []string
+	for i, a := range p.Agencies {
+		tok := "token-" + strconv.Itoa(i)
+		g.tokens[tok] = a.Code
+		toks = append(toks, tok)
+	}
+	return g, toks
+}
+
+func (g *fakeGateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	agency, ok := g.tokens[strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")]
+	if !ok {
+		problem(w, http.StatusUnauthorized, "unauthenticated")
+		return
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	switch rest, _ := strings.CutPrefix(r.URL.Path, "/v1/deliveries/"); {
+	case r.Method == http.MethodPost && r.URL.Path == "/v1/documents":
+		b, _ := io.ReadAll(r.Body)
+		g.sends++
+		if g.reject(g.sends) {
+			problem(w, http.StatusUnprocessableEntity, "signature-invalid")
+			return
+		}
+		pkt, err := envelope.Parse(b)
+		if err != nil || pkt.From().OrganID != agency {
+			problem(w, http.StatusUnprocessableEntity, "invalid-envelope")
+			return
+		}
+		id := fmt.Sprintf("DOC%023d", g.sends)
+		var rcpts []map[string]string
+		for i, to := range pkt.Recipients() {
+			d := fmt.Sprintf("DEL%020d%03d", g.sends, i)
+			g.inbox[to] = append(g.inbox[to], inboxItem{d, id})
+			g.content[d] = b
+			rcpts = append(rcpts, map[string]string{"agency": string(to), "deliveryId": d, "route": "pull", "state": "queued"})
+		}
+		w.WriteHeader(http.StatusAccepted)
+		json.NewEncoder(w).Encode(map[string]any{"id": id, "recipients": rcpts})
+	case r.Method == http.MethodGet && r.URL.Path == "/v1/inbox":
+		limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
+		items := []map[string]string{}
+		for _, it := range g.inbox[agency][:min(limit, len(g.inbox[agency]))] {
+			items = append(items, map[string]string{"deliveryId": it.DeliveryID, "documentId": it.DocumentID})
+		}
+		json.NewEncoder(w).Encode(map[string]any{"items": items})
+	case r.Method == http.MethodGet && rest != "":
+		b, ok := g.content[rest]
+		if !ok {
+			problem(w, http.StatusNotFound, "not-found")
+			return
+		}
+		w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+		w.Write(b)
+	case r.Method == http.MethodPost && strings.HasSuffix(rest, "/ack"):
+		id := strings.TrimSuffix(rest, "/ack")
+		items := g.inbox[agency]
+		for i, it := range items {
+			if it.DeliveryID == id {
+				g.inbox[agency] = append(items[:i:i], items[i+1:]...)
+				json.NewEncoder(w).Encode(map[string]string{"id": id, "state": "acked"})
+				return
+			}
+		}
+		problem(w, http.StatusNotFound, "not-found")
+	default:
+		problem(w, http.StatusNotFound, "not-found")
+	}
+}
+
+func problem(w http.ResponseWriter, status int, kind string) {
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(map[string]any{"type": "https://edocgw.invalid/problems/" + kind, "status": status})
+}
+
+func TestRunAgainstFakeGateway(t *testing.T) {
+	p := testPKI(t)
+	for _, tc := range []struct {
+		name       string
+		cfg        Config
+		reject     func(int) bool
+		accepted   int64
+		rejected   int64
+		recipients int
+	}{
+		{"closed loop, refusals", Config{Documents: 20, Concurrency: 3, Recipients: 2, Gateway: SelfProbe{}},
+			func(n int) bool { return n%5 == 0 }, 16, 4, 2},
+		{"open loop", Config{Documents: 15, Concurrency: 2, Rate: 5000, Recipients: 1},
+			func(int) bool { return false }, 15, 0, 1},
+		// -1: however many the second allows.
+		{"duration, signing during the run", Config{Duration: time.Second, Concurrency: 1, Recipients: 3, Ahead: 4},
+			func(int) bool { return false }, -1, 0, 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g, toks := newFakeGateway(p, tc.reject)
+			// A delivery of an earlier run waits in an inbox.
+			g.inbox[p.Agencies[1].Code] = []inboxItem{{"OLD0000000000000000000001", "OLDDOC0000000000000000001"}}
+			g.content["OLD0000000000000000000001"] = []byte("<edXML/>")
+			srv := httptest.NewTLSServer(g)
+			defer srv.Close()
+			cfg := tc.cfg
+			cfg.URL, cfg.Client, cfg.Agencies, cfg.Tokens = srv.URL, srv.Client(), p.Agencies, toks
+			cfg.Mix, cfg.Pullers, cfg.Poll, cfg.Drain, cfg.SpoolDir = Mix{{"8KB", 8 << 10, 1}}, 2, 5*time.Millisecond, time.Minute, t.TempDir()
+			var progress strings.Builder
+			cfg.Progress = &syncWriter{w: &progress}
+			res, err := Run(t.Context(), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := res.Documents
+			if tc.accepted < 0 && d.Accepted > 0 {
+				tc.accepted = d.Accepted
+			}
+			if d.Accepted != tc.accepted || d.Rejected["signature-invalid"] != tc.rejected || res.Errors["send:signature-invalid"] != tc.rejected {
+				t.Fatalf("documents %+v, errors %v", d, res.Errors)
+			}
+			if d.Sent != d.Accepted+tc.rejected+d.Failed || d.Failed != 0 {
+				t.Fatalf("documents %+v", d)
+			}
+			want := tc.accepted * int64(tc.recipients)
+			dl := res.Deliveries
+			if dl.Expected != want || dl.Delivered != want || dl.Unmatched != 1 || dl.Fetched != want+1 {
+				t.Fatalf("deliveries %+v, want %d", dl, want)
+			}
+			l := res.Latency
+			if l.Count != uint64(want) || !(l.P50 <= l.P90 && l.P90 <= l.P99 && l.P99 <= l.Max) {
+				t.Fatalf("latency %+v", l)
+			}
+			if res.SendLatency.Count != uint64(d.Sent) || res.AcceptedPerSecond <= 0 || res.BytesPerSecond <= 0 {
+				t.Fatalf("result %+v", res)
+			}
+			if (cfg.Gateway != nil) != (res.Gateway != nil) || res.Gateway != nil && (!res.Gateway.IncludesBench || res.Gateway.PeakRSSBytes <= 0) {
+				t.Fatalf("gateway %+v", res.Gateway)
+			}
+			if res.Bench.SignedBefore < 1 || !strings.Contains(progress.String(), "signing documents") {
+				t.Fatalf("bench %+v, progress %q", res.Bench, progress.String())
+			}
+		})
+	}
+}
+
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
+}
+
+func TestProblemName(t *testing.T) {
+	for _, tc := range []struct {
+		status int
+		body   string
+		want   string
+	}{
+		{422, `{"type":"https://edocgw.invalid/problems/signature-invalid","status":422}`, "signature-invalid"},
+		{409, `{"type":"https://edocgw.invalid/problems/duplicate","firstId":"X"}`, "duplicate"},
+		{503, `{"type":"about:blank"}`, "http-503"},
+		{502, `<html>bad gateway</html>`, "http-502"},
+		{500, `{"type":"https://example.invalid/"}`, "http-500"},
+	} {
+		if got := problemName(tc.status, []byte(tc.body)); got != tc.want {
+			t.Errorf("problemName(%d, %s) = %q, want %q", tc.status, tc.body, got, tc.want)
+		}
+	}
+}
+
+type timeoutErr struct{}
+
+func (timeoutErr) Error() string   { return "i/o timeout" }
+func (timeoutErr) Timeout() bool   { return true }
+func (timeoutErr) Temporary() bool { return true }
+
+func TestTransportKind(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{context.Canceled, "canceled"},
+		{fmt.Errorf("Post: %w", context.DeadlineExceeded), "timeout"},
+		{&net.OpError{Op: "read", Err: timeoutErr{}}, "timeout"},
+		{&net.OpError{Op: "dial", Err: syscall.ECONNREFUSED}, "connection-refused"},
+		{&net.OpError{Op: "read", Err: syscall.ECONNRESET}, "connection-reset"},
+		{io.ErrUnexpectedEOF, "connection-closed"},
+		{errors.New("tls: bad certificate"), "transport"},
+	} {
+		if got := transportKind(tc.err); got != tc.want {
+			t.Errorf("transportKind(%v) = %q, want %q", tc.err, got, tc.want)
+		}
+	}
+}
+
+func TestShares(t *testing.T) {
+	got := shares(5, 2)
+	if fmt.Sprint(got) != "[[0 2 4] [1 3]]" {
+		t.Fatalf("%v", got)
+	}
+	if got := shares(2, 2); fmt.Sprint(got) != "[[0] [1]]" {
+		t.Fatalf("%v", got)
+	}
+}
+
+func TestParseRunTag(t *testing.T) {
+	tag := runTag(1, time.Unix(1_800_000_000, 0))
+	if len(tag) != 8 || strings.ToUpper(tag) != tag || tag == runTag(2, time.Unix(1_800_000_000, 0)) {
+		t.Fatalf("tag %q", tag)
+	}
+}

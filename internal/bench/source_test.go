@@ -1,0 +1,115 @@
+package bench
+
+import (
+	"errors"
+	"io"
+	"testing"
+	"time"
+
+	"github.com/edocgw/edocgw/agencyids"
+	"github.com/edocgw/edocgw/envelope"
+	"github.com/edocgw/edocgw/internal/hubtest"
+)
+
+func docTo(to ...agencyids.Code) hubtest.Doc { return hubtest.Doc{To: to} }
+
+// testPKI is made once: RSA keys are slow under the race detector.
+var testPKI = func() func(t *testing.T) *PKI {
+	var p *PKI
+	var err error
+	return func(t *testing.T) *PKI {
+		t.Helper()
+		if p == nil && err == nil {
+			p, err = NewPKI(4, time.Now())
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+}()
+
+// Every document is distinct, signed by its sender, about its size, and
+// never sent to its sender.
+func TestSourceDocuments(t *testing.T) {
+	p := testPKI(t)
+	mix := Mix{{"16KB", 16 << 10, 1}, {"64KB", 64 << 10, 1}} // a signed packet has about 6 KB besides its attachment
+	src, err := newSource(sourceConfig{agencies: p.Agencies, mix: mix, recipients: 2, seed: 7, tag: "TEST0001",
+		limit: 12, ahead: 12, low: 2, workers: 2, dir: t.TempDir(), now: time.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.release()
+	defer src.close()
+	if err := src.prefill(nil); err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]bool{}
+	for {
+		d, err := src.next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(src.body(d))
+		if err != nil {
+			t.Fatal(err)
+		}
+		pkt, err := envelope.Parse(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ids[pkt.DocumentID()] {
+			t.Fatalf("document %s twice", pkt.DocumentID())
+		}
+		ids[pkt.DocumentID()] = true
+		if pkt.From().OrganID != p.Agencies[d.from].Code {
+			t.Fatalf("from %s, want %s", pkt.From().OrganID, p.Agencies[d.from].Code)
+		}
+		to := pkt.Recipients()
+		if len(to) != 2 || to[0] == to[1] {
+			t.Fatalf("recipients %v", to)
+		}
+		for _, c := range to {
+			if c == pkt.From().OrganID {
+				t.Fatalf("document sent to its sender %s", c)
+			}
+		}
+		if want := mix[d.class].Bytes; d.n < want*95/100 || d.n > want*105/100 {
+			t.Fatalf("%d bytes for class %s", d.n, mix[d.class].Name)
+		}
+	}
+	if len(ids) != 12 || src.madeBefore.Load() != 12 || src.madeDur.Load() != 0 {
+		t.Fatalf("%d documents, %d signed before, %d during", len(ids), src.madeBefore.Load(), src.madeDur.Load())
+	}
+}
+
+// Without a limit the source refills below the low mark, and close ends
+// it for the senders waiting.
+func TestSourceRefillAndClose(t *testing.T) {
+	p := testPKI(t)
+	src, err := newSource(sourceConfig{agencies: p.Agencies, mix: Mix{{"8KB", 8 << 10, 1}}, recipients: 1, seed: 1, tag: "TEST0002",
+		limit: -1, ahead: 4, low: 1, workers: 1, dir: t.TempDir(), now: time.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.release()
+	if err := src.prefill(nil); err != nil {
+		t.Fatal(err)
+	}
+	src.running.Store(true)
+	for range 10 {
+		if _, err := src.next(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if src.madeDur.Load() < 6 {
+		t.Fatalf("%d signed during the run, want at least 6", src.madeDur.Load())
+	}
+	src.close()
+	if _, err := src.next(); !errors.Is(err, errClosed) {
+		t.Fatalf("after close: %v", err)
+	}
+}
