@@ -45,6 +45,7 @@ type command struct {
 func commands() []*command {
 	return []*command{
 		{name: "serve", summary: "run the gateway", run: runServe},
+		{name: "bench", summary: "load-test a gateway (in-process, spawned or running) with signed documents and report JSON: throughput, latency, CPU, memory", run: runBench},
 		{name: "migrate", summary: "bring the metadata database's schema up to date", run: runMigrate},
 		{name: "backup", summary: "write a consistent backup of the embedded backend (database, originals, keys) to a tar file", run: runBackup},
 		{name: "restore", summary: "restore a backup into a new data folder, verifying every file and the audit chain", run: runRestore},
@@ -86,6 +87,8 @@ func commands() []*command {
 			{name: "list", summary: "list the routes", run: runRouteList},
 			{name: "remove", summary: "remove a route", run: runRouteRemove},
 		}},
+		{name: "user", summary: "accounts of the web console", sub: []*command{{name: "add", summary: "add a clerk, auditor or admin with a password from a file", run: runUserAdd}}},
+		{name: "vxp", summary: "document-management systems on the national axis's SDK protocol (XroadVnpt)", sub: vxpCommands()},
 		{name: "token", summary: "bearer tokens of auditors and admins", sub: []*command{
 			{name: "add", summary: "issue a token for an auditor or an admin", run: runTokenAdd},
 			{name: "revoke", summary: "revoke every token of an agency, peer hub, auditor or admin", run: runTokenRevoke},

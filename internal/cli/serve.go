@@ -23,6 +23,7 @@ import (
 	"github.com/edocgw/edocgw/internal/devpki"
 	"github.com/edocgw/edocgw/internal/server"
 	"github.com/edocgw/edocgw/internal/store"
+	"github.com/edocgw/edocgw/internal/ui"
 	"github.com/edocgw/edocgw/routing"
 	"github.com/edocgw/edocgw/signing"
 	"github.com/edocgw/edocgw/signing/revocation"
@@ -53,6 +54,7 @@ func runServe(args []string, env Env) error {
 	tsaURL := f.String("tsa-url", "", "RFC 3161 time-stamping authority that timestamps each audit checkpoint (optional)")
 	checkpointEvery := f.Duration("checkpoint-every", time.Minute, "sign a checkpoint of the audit chain's head this often (when it moved)")
 	spool := f.String("spool-dir", "", "where request bodies over 1 MiB wait while checked (default: the system's temporary folder)")
+	vf := addVXPServeFlags(f)
 	pos, err := f.parse(args)
 	if err != nil {
 		return err
@@ -144,38 +146,25 @@ func runServe(args []string, env Env) error {
 	if err != nil {
 		return err
 	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	hub, err := routing.New(routing.Options{
-		Store: st, Blobs: blobs, Verifier: verifier, MaxPacket: *maxPacket, SpoolDir: *spool,
-		HubKey: signer, HubCert: signerCerts[0], PushRoots: pushRoots,
-		RetryBase: *retryBase, RetryMax: *retryMax, DeadAfter: *deadAfter, Workers: *workers, Lease: *lease,
-		Registerer: reg, Logger: logger, Now: env.Now,
-	})
-	if err != nil {
-		return err
+	o := gatewayOptions{
+		Hub: routing.Options{
+			Store: st, Blobs: blobs, Verifier: verifier, MaxPacket: *maxPacket, SpoolDir: *spool,
+			HubKey: signer, HubCert: signerCerts[0], PushRoots: pushRoots,
+			RetryBase: *retryBase, RetryMax: *retryMax, DeadAfter: *deadAfter, Workers: *workers, Lease: *lease,
+			Logger: logger, Now: env.Now,
+		},
+		Store: st, TLSCert: cert, ClientCAs: roots, CheckpointEvery: *checkpointEvery, Data: *data, VXP: &vf,
 	}
-	srv, err := server.New(server.Config{Hub: hub, Tokens: st, Registry: reg, MaxBody: *maxPacket, Now: env.Now, Logger: logger})
+	if *tsaURL != "" {
+		o.TSA = &tsa.Client{URL: *tsaURL}
+	}
+	g, err := newGateway(ctx, o)
 	if err != nil {
 		return err
 	}
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		return err
-	}
-	hs := &http.Server{
-		Handler: srv,
-		TLSConfig: &tls.Config{
-			MinVersion:   tls.VersionTLS12,
-			Certificates: []tls.Certificate{cert},
-			// Agencies may authenticate with a certificate from a trusted CA
-			// that the directory binds to them; tokens work without one.
-			ClientAuth: tls.VerifyClientCertIfGiven,
-			ClientCAs:  roots,
-		},
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	storage := "embedded storage in " + abs
 	if *sf.url != "" {
@@ -190,36 +179,10 @@ func runServe(args []string, env Env) error {
 	if caNote != "" {
 		fmt.Fprintln(env.Stdout, caNote)
 	}
-	workCtx, stopWork := context.WithCancel(context.Background())
-	workDone := make(chan error, 1)
-	go func() { workDone <- hub.Run(workCtx) }()
-	cp := &archive.Checkpointer{Store: st, Key: signer, Interval: *checkpointEvery, Now: env.Now, Logger: logger}
-	if *tsaURL != "" {
-		cp.TSA = &tsa.Client{URL: *tsaURL}
+	if g.vxpNote != "" {
+		fmt.Fprintln(env.Stdout, g.vxpNote)
 	}
-	cpDone := make(chan struct{})
-	go func() { cp.Run(workCtx); close(cpDone) }()
-	errc := make(chan error, 1)
-	go func() { errc <- hs.ServeTLS(ln, "", "") }()
-	select {
-	case err := <-errc:
-		stopWork()
-		<-workDone
-		<-cpDone
-		return err
-	case <-ctx.Done():
-	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	err = hs.Shutdown(shutdown)
-	stopWork()
-	<-workDone
-	<-cpDone
-	// A last checkpoint covers what this process wrote.
-	if _, cerr := cp.Checkpoint(shutdown); cerr != nil && !errors.Is(cerr, archive.ErrEmptyChain) {
-		logger.Warn("final audit checkpoint", "err", cerr)
-	}
-	if err != nil && !errors.Is(err, http.ErrServerClosed) {
+	if err := g.serve(ctx, ln); err != nil {
 		return err
 	}
 	fmt.Fprintln(env.Stdout, "edocgw stopped")
@@ -239,4 +202,107 @@ func certPool(files []string) (*x509.CertPool, error) {
 		}
 	}
 	return pool, nil
+}
+
+// gatewayOptions are what a running gateway is made of; serve and the
+// in-process bench build one the same way.
+type gatewayOptions struct {
+	// Hub configures the hub; its Registerer is set by newGateway.
+	Hub             routing.Options
+	Store           *store.Store
+	TLSCert         tls.Certificate
+	ClientCAs       *x509.CertPool // agencies' client certificates
+	CheckpointEvery time.Duration
+	TSA             archive.Timestamper // optional
+	Data            string              // the data folder (VXP's key file)
+	VXP             *vxpServeFlags      // nil: the SDK protocol is not served
+}
+
+// gateway is the hub, its HTTP front (API, console, SDK protocol) and its
+// background work (delivery worker, checkpointer).
+type gateway struct {
+	hub     *routing.Hub
+	http    *http.Server
+	cp      *archive.Checkpointer
+	logger  *slog.Logger
+	vxpNote string
+}
+
+func newGateway(ctx context.Context, o gatewayOptions) (*gateway, error) {
+	logger := o.Hub.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	o.Hub.Registerer = reg
+	hub, err := routing.New(o.Hub)
+	if err != nil {
+		return nil, err
+	}
+	srv, err := server.New(server.Config{Hub: hub, Tokens: o.Store, Registry: reg, MaxBody: o.Hub.MaxPacket, Now: o.Hub.Now, Logger: logger})
+	if err != nil {
+		return nil, err
+	}
+	console, err := ui.New(ui.Config{Hub: hub, Store: o.Store, Logger: logger})
+	if err != nil {
+		return nil, err
+	}
+	g := &gateway{hub: hub, logger: logger,
+		cp: &archive.Checkpointer{Store: o.Store, Key: o.Hub.HubKey, Interval: o.CheckpointEvery, TSA: o.TSA, Now: o.Hub.Now, Logger: logger}}
+	g.http = &http.Server{
+		Handler: ui.Mount(console, srv), // /ui/… is the web console, the rest the API
+		TLSConfig: &tls.Config{
+			MinVersion:   tls.VersionTLS12,
+			Certificates: []tls.Certificate{o.TLSCert},
+			// Agencies may authenticate with a certificate from a trusted CA
+			// that the directory binds to them; tokens work without one.
+			ClientAuth: tls.VerifyClientCertIfGiven,
+			ClientCAs:  o.ClientCAs,
+		},
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	if o.VXP != nil {
+		// The national axis's SDK protocol in front of everything else.
+		if g.http.Handler, g.vxpNote, err = o.VXP.mount(g.http.Handler, hub, o.Store, o.Data, o.Hub.MaxPacket, o.Hub.SpoolDir, reg, logger, o.Hub.Now); err != nil {
+			return nil, err
+		}
+	}
+	return g, nil
+}
+
+// serve runs the gateway on ln until ctx is done, then shuts it down:
+// requests finish, the worker and checkpointer stop, and a last checkpoint
+// covers what this process wrote.
+func (g *gateway) serve(ctx context.Context, ln net.Listener) error {
+	workCtx, stopWork := context.WithCancel(context.Background())
+	workDone := make(chan error, 1)
+	go func() { workDone <- g.hub.Run(workCtx) }()
+	cpDone := make(chan struct{})
+	go func() { g.cp.Run(workCtx); close(cpDone) }()
+	errc := make(chan error, 1)
+	go func() { errc <- g.http.ServeTLS(ln, "", "") }()
+	select {
+	case err := <-errc:
+		stopWork()
+		<-workDone
+		<-cpDone
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := g.http.Shutdown(shutdown)
+	stopWork()
+	<-workDone
+	<-cpDone
+	if _, cerr := g.cp.Checkpoint(shutdown); cerr != nil && !errors.Is(cerr, archive.ErrEmptyChain) {
+		g.logger.Warn("final audit checkpoint", "err", cerr)
+	}
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
 }

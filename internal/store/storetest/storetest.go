@@ -41,6 +41,8 @@ func Run(t *testing.T, open Open) {
 	t.Run("QueryAudit", func(t *testing.T) { testQueryAudit(t, open) })
 	runHub(t, open)
 	runRetention(t, open)
+	runVXP(t, open)
+	runUsers(t, open)
 }
 
 var t0 = time.Date(2026, 11, 22, 8, 0, 0, 123456789, time.UTC)
