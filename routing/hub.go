@@ -252,6 +252,12 @@ func (h *Hub) accept(ctx context.Context, p Principal, body io.Reader, size int6
 		return nil, err
 	}
 
+	// A repeat is answered before anything is archived.
+	if dup, err := h.o.Store.Duplicate(ctx, doc); err != nil {
+		return nil, unavailable("database", err)
+	} else if dup != nil {
+		return nil, dup
+	}
 	// The original is archived before the transaction that acknowledges it.
 	digest, n, err := h.o.Blobs.Put(ctx, sp.reader())
 	if err != nil {

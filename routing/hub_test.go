@@ -378,6 +378,10 @@ func TestDuplicates(t *testing.T) {
 	if n := len(e.inbox(h41)); n != 1 {
 		t.Fatalf("inbox holds %d deliveries, want 1", n)
 	}
+	// The refused repeat (other bytes) left no original in the archive.
+	if n := countBlobs(t, e.blobs); n != 1 {
+		t.Fatalf("%d originals archived, want 1", n)
+	}
 }
 
 func TestStatusesAndRecall(t *testing.T) {

@@ -236,6 +236,10 @@ type Store interface {
 	//   - statuses: same From, EdxmlID and StatusCode, except code 05
 	//     (processing), which repeats.
 	Accept(ctx context.Context, doc *Document, deliveries []*Delivery, events []*archive.Event) error
+	// Duplicate answers, without writing, whether doc repeats a stored
+	// packet by Accept's rules (nil when not): checked before archiving,
+	// so a duplicate leaves nothing behind; Accept checks again.
+	Duplicate(ctx context.Context, doc *Document) (*DuplicateError, error)
 	// Document returns a document by hub id.
 	Document(ctx context.Context, id string) (*Document, error)
 	// DocumentsByEdxmlID returns the documents (Kind document, not

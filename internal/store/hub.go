@@ -191,6 +191,16 @@ func findDuplicate(ctx context.Context, tx Tx, doc *routing.Document) (*routing.
 	return nil, nil
 }
 
+// Duplicate reports whether doc repeats a stored packet, by the rules of
+// Accept, without writing anything: the hub asks before it archives.
+func (s *Store) Duplicate(ctx context.Context, doc *routing.Document) (*routing.DuplicateError, error) {
+	dup, err := s.duplicateOf(ctx, doc)
+	if err != nil {
+		return nil, fmt.Errorf("store: duplicate check of %s: %w", doc.ID, err)
+	}
+	return dup, nil
+}
+
 // duplicateOf runs findDuplicate in a transaction of its own.
 func (s *Store) duplicateOf(ctx context.Context, doc *routing.Document) (*routing.DuplicateError, error) {
 	var dup *routing.DuplicateError
