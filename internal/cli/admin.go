@@ -31,8 +31,23 @@ func createToken(path string, force bool) (*pendingToken, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &pendingToken{hash: h, path: path}
-	var f *os.File
+	p, err := writeSecretFile("token file", path, tok, force)
+	if err != nil {
+		return nil, err
+	}
+	p.hash = h
+	return p, nil
+}
+
+// writeSecretFile writes a secret (a token, a VXP system's secret) and a
+// newline to path, mode 0600: a new file, or with force a temporary one
+// that commit renames over path. what names the file in errors.
+func writeSecretFile(what, path, secret string, force bool) (*pendingToken, error) {
+	p := &pendingToken{path: path}
+	var (
+		f   *os.File
+		err error
+	)
 	if force {
 		f, err = os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*") // mode 0600
 		if err == nil {
@@ -41,13 +56,13 @@ func createToken(path string, force bool) (*pendingToken, error) {
 	} else {
 		f, err = os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 		if errors.Is(err, fs.ErrExist) {
-			return nil, fmt.Errorf("token file %s exists: nothing changed (--force replaces it)", path)
+			return nil, fmt.Errorf("%s %s exists: nothing changed (--force replaces it)", what, path)
 		}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("token file: %w", err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
-	_, err = f.WriteString(tok + "\n")
+	_, err = f.WriteString(secret + "\n")
 	if err == nil {
 		err = f.Sync()
 	}
@@ -56,7 +71,7 @@ func createToken(path string, force bool) (*pendingToken, error) {
 	}
 	if err != nil {
 		p.abort()
-		return nil, fmt.Errorf("token file: %w", err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	return p, nil
 }

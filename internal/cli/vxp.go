@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"net/http"
 	"os"
@@ -70,32 +69,9 @@ func newSecretFile(path string, force bool) (string, *pendingToken, error) {
 	if err != nil {
 		return "", nil, err
 	}
-	p := &pendingToken{path: path}
-	var f *os.File
-	if force {
-		f, err = os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*") // mode 0600
-		if err == nil {
-			p.tmp = f.Name()
-		}
-	} else {
-		f, err = os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-		if errors.Is(err, fs.ErrExist) {
-			return "", nil, fmt.Errorf("secret file %s exists: nothing changed (--force replaces it)", path)
-		}
-	}
+	p, err := writeSecretFile("secret file", path, secret, force)
 	if err != nil {
-		return "", nil, fmt.Errorf("secret file: %w", err)
-	}
-	_, err = f.WriteString(secret + "\n")
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		p.abort()
-		return "", nil, fmt.Errorf("secret file: %w", err)
+		return "", nil, err
 	}
 	return secret, p, nil
 }
