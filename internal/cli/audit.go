@@ -82,26 +82,41 @@ func runAuditExport(args []string, env Env) error {
 	return writeFileAtomic(*out, exp.Write)
 }
 
-// writeFileAtomic writes a file through a temporary one in its folder,
-// renamed into place only when write succeeded.
-func writeFileAtomic(path string, write func(w io.Writer) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".*.tmp")
+// writeFileAtomic writes a file through a hidden temporary one in its
+// folder, synced and renamed into place only when write succeeded (the
+// folder synced too, so the rename lasts); on failure path is untouched.
+func writeFileAtomic(path string, write func(w io.Writer) error) (err error) {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	tmp, err := os.CreateTemp(dir, "."+base+".*.part")
 	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp.Name())
-	if err := write(tmp); err != nil {
-		tmp.Close()
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	if err = write(tmp); err != nil {
 		return err
 	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
+	if err = tmp.Sync(); err != nil {
 		return err
 	}
-	if err := tmp.Close(); err != nil {
+	if err = tmp.Close(); err != nil {
 		return err
 	}
-	return os.Rename(tmp.Name(), path)
+	if err = os.Rename(tmp.Name(), path); err != nil {
+		return err
+	}
+	if d, derr := os.Open(dir); derr == nil {
+		_ = d.Sync() // make the rename durable; best effort
+		d.Close()
+	}
+	return nil
 }
 
 // runAuditVerifyBundle checks an archive bundle offline: only the bundle

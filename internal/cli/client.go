@@ -18,7 +18,6 @@ import (
 	"os"
 	"os/signal"
 	"path"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -736,44 +735,19 @@ func (d *digestReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// writeAtomic writes r to a temporary file beside dst and renames it to
-// dst once complete and synced; on any failure dst is untouched. want
-// is the expected length, -1 if unknown.
+// writeAtomic writes r to dst through writeFileAtomic; on any failure
+// dst is untouched. want is the expected length, -1 if unknown.
 func writeAtomic(dst string, r io.Reader, want int64) (n int64, err error) {
-	dir, base := filepath.Split(dst)
-	if dir == "" {
-		dir = "."
-	}
-	tmp, err := os.CreateTemp(dir, "."+base+".*.part")
-	if err != nil {
-		return 0, err
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
+	err = writeFileAtomic(dst, func(w io.Writer) error {
+		if n, err = io.Copy(w, r); err != nil {
+			return err
 		}
-	}()
-	if n, err = io.Copy(tmp, r); err != nil {
-		return n, err
-	}
-	if want >= 0 && n != want {
-		return n, &unavailableError{fmt.Errorf("got %d of %d bytes", n, want)}
-	}
-	if err = tmp.Sync(); err != nil {
-		return n, err
-	}
-	if err = tmp.Close(); err != nil {
-		return n, err
-	}
-	if err = os.Rename(tmp.Name(), dst); err != nil {
-		return n, err
-	}
-	if d, derr := os.Open(dir); derr == nil {
-		_ = d.Sync() // make the rename durable; best effort
-		d.Close()
-	}
-	return n, nil
+		if want >= 0 && n != want {
+			return &unavailableError{fmt.Errorf("got %d of %d bytes", n, want)}
+		}
+		return nil
+	})
+	return n, err
 }
 
 func runTrace(args []string, env Env) error {

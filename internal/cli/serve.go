@@ -113,14 +113,8 @@ func runServe(args []string, env Env) error {
 	if err != nil {
 		pushRoots = x509.NewCertPool()
 	}
-	for _, p := range pushCA {
-		cs, err := readCerts(p)
-		if err != nil {
-			return err
-		}
-		for _, c := range cs {
-			pushRoots.AddCert(c)
-		}
+	if err := addCerts(pushRoots, pushCA); err != nil {
+		return err
 	}
 	verifier := &signing.Verifier{Roots: roots, AllowSHA1: *sha1, Now: env.Now}
 	if *soft {
@@ -189,19 +183,27 @@ func runServe(args []string, env Env) error {
 	return nil
 }
 
-// certPool reads PEM certificate files into a pool.
+// certPool reads PEM certificate files into a new pool.
 func certPool(files []string) (*x509.CertPool, error) {
 	pool := x509.NewCertPool()
+	if err := addCerts(pool, files); err != nil {
+		return nil, err
+	}
+	return pool, nil
+}
+
+// addCerts adds the certificates of PEM files to pool.
+func addCerts(pool *x509.CertPool, files []string) error {
 	for _, p := range files {
 		cs, err := readCerts(p)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		for _, c := range cs {
 			pool.AddCert(c)
 		}
 	}
-	return pool, nil
+	return nil
 }
 
 // gatewayOptions are what a running gateway is made of; serve and the

@@ -195,16 +195,11 @@ func runVerify(args []string, env Env) error {
 	if len(trust) == 0 {
 		return usagef("verify: --trust is required")
 	}
-	v := &signing.Verifier{Roots: x509.NewCertPool(), AllowSHA1: *sha1, Now: env.Now}
-	for _, t := range trust {
-		cs, err := readCerts(t)
-		if err != nil {
-			return err
-		}
-		for _, c := range cs {
-			v.Roots.AddCert(c)
-		}
+	roots, err := certPool(trust)
+	if err != nil {
+		return err
 	}
+	v := &signing.Verifier{Roots: roots, AllowSHA1: *sha1, Now: env.Now}
 	if *soft {
 		v.RevocationPolicy = signing.SoftFail
 	}
