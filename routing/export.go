@@ -50,11 +50,15 @@ func (h *Hub) ExportBundle(ctx context.Context, p Principal, id string) (*Export
 	if h.o.HubKey == nil || h.o.HubCert == nil {
 		return nil, fmt.Errorf("%w: the hub has no signing key configured", ErrUnavailable)
 	}
-	doc, _, _, err := h.visible(ctx, p, id)
+	doc, dels, all, err := h.visible(ctx, p, id)
 	if err != nil {
 		return nil, err
 	}
-	tr, err := h.Trace(ctx, p, id)
+	events, err := h.o.Store.DocumentEvents(ctx, doc.ID)
+	if err != nil {
+		return nil, unavailable("database", err)
+	}
+	tr, err := h.trace(ctx, p, doc, dels, all, events)
 	if err != nil {
 		return nil, err
 	}
@@ -62,16 +66,19 @@ func (h *Hub) ExportBundle(ctx context.Context, p Principal, id string) (*Export
 	if err != nil {
 		return nil, err
 	}
-	report, err := h.verificationReport(ctx, doc)
+	report, err := h.verificationReport(ctx, doc, events)
 	if err != nil {
 		return nil, err
 	}
-	// The export itself is recorded, so the bundle's segments include it.
-	if err := h.o.Store.AppendEvents(ctx, &archive.Event{At: h.now(), Kind: "archive.exported", Actor: p.Actor(), Document: doc.ID,
-		Details: detailsJSON(map[string]any{"digest": doc.Digest.String()})}); err != nil {
+	// The export itself is recorded (sealed in place, so it carries its
+	// Seq), and the bundle's segments include it.
+	exported := &archive.Event{At: h.now(), Kind: "archive.exported", Actor: p.Actor(), Document: doc.ID,
+		Details: detailsJSON(map[string]any{"digest": doc.Digest.String()})}
+	if err := h.o.Store.AppendEvents(ctx, exported); err != nil {
 		return nil, unavailable("database", err)
 	}
-	segments, err := h.segments(ctx, doc.ID)
+	events = append(events, exported)
+	segments, err := h.segments(ctx, doc.ID, events)
 	if err != nil {
 		return nil, err
 	}
@@ -94,11 +101,7 @@ func (h *Hub) ExportBundle(ctx context.Context, p Principal, id string) (*Export
 
 // segments returns the runs of the chain from each of the document's
 // events to the first checkpoint at or after it.
-func (h *Hub) segments(ctx context.Context, id string) ([]bundle.Segment, error) {
-	events, err := h.o.Store.DocumentEvents(ctx, id)
-	if err != nil {
-		return nil, unavailable("database", err)
-	}
+func (h *Hub) segments(ctx context.Context, id string, events []*archive.Event) ([]bundle.Segment, error) {
 	if len(events) == 0 {
 		return nil, fmt.Errorf("document %s: no audit events: %w", id, ErrNotFound)
 	}
@@ -169,12 +172,8 @@ type Reverification struct {
 	Error     string    `json:"error,omitempty"`
 }
 
-func (h *Hub) verificationReport(ctx context.Context, doc *Document) (json.RawMessage, error) {
+func (h *Hub) verificationReport(ctx context.Context, doc *Document, events []*archive.Event) (json.RawMessage, error) {
 	rep := VerificationReport{DocumentID: doc.ID, Digest: doc.Digest, ReceivedAt: doc.ReceivedAt, AtAccept: json.RawMessage("{}")}
-	events, err := h.o.Store.DocumentEvents(ctx, doc.ID)
-	if err != nil {
-		return nil, unavailable("database", err)
-	}
 	for _, e := range events {
 		if e.Kind == "document.accepted" && e.Document == doc.ID {
 			rep.AtAccept = e.Details

@@ -3,12 +3,14 @@ package routing
 import (
 	"context"
 	"crypto/x509"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 
 	"github.com/edocgw/edocgw/agencyids"
 	"github.com/edocgw/edocgw/archive"
+	"github.com/edocgw/edocgw/envelope"
 )
 
 // Inbox lists the caller's pending pull deliveries after the cursor.
@@ -145,17 +147,20 @@ func (h *Hub) Ack(ctx context.Context, p Principal, id string) (*DeliveryInfo, e
 	}
 	now := h.now()
 	events := []*archive.Event{{At: now, Kind: "delivery.acked", Actor: p.Actor(), Agency: d.Recipient, Document: d.Document, Delivery: d.ID}}
-	arrived, err := h.hasStatus(ctx, d.Document, d.Recipient, 1)
-	if err != nil {
-		return nil, err
-	}
 	doc, err := h.document(ctx, d.Document)
 	if err != nil {
 		return nil, err
 	}
-	if !arrived && doc.Kind.String() == "document" {
-		events = append(events, &archive.Event{At: now, Kind: "delivery.arrived", Actor: "hub", Agency: d.Recipient, Document: d.Document, Delivery: d.ID,
-			Details: detailsJSON(map[string]any{"by": "ack", "note": "acknowledged without status 01: recorded as arrived"})})
+	// Only a document arrives; a status packet delivered is just acked.
+	if doc.Kind == envelope.KindDocument {
+		arrived, err := h.hasStatus(ctx, d.Document, d.Recipient, envelope.StatusArrived)
+		if err != nil {
+			return nil, err
+		}
+		if !arrived {
+			events = append(events, &archive.Event{At: now, Kind: "delivery.arrived", Actor: "hub", Agency: d.Recipient, Document: d.Document, Delivery: d.ID,
+				Details: detailsJSON(map[string]any{"by": "ack", "note": "acknowledged without status 01: recorded as arrived"})})
+		}
 	}
 	prev := d.State
 	d.State, d.UpdatedAt = StateAcked, now
@@ -183,16 +188,16 @@ func (h *Hub) Ack(ctx context.Context, p Principal, id string) (*DeliveryInfo, e
 }
 
 // hasStatus reports whether agency sent a status with code about document.
-func (h *Hub) hasStatus(ctx context.Context, document string, agency agencyids.Code, code int) (bool, error) {
+func (h *Hub) hasStatus(ctx context.Context, document string, agency agencyids.Code, code envelope.StatusCode) (bool, error) {
 	events, err := h.o.Store.DocumentEvents(ctx, document)
 	if err != nil {
 		return false, unavailable("database", err)
 	}
-	want := statusString(statusCode(code))
+	want := statusString(code)
 	for _, e := range events {
 		if e.Kind == "status.received" && e.Document == document && e.Agency == agency {
 			var det struct{ Code string }
-			if jsonUnmarshal(e.Details, &det) == nil && det.Code == want {
+			if json.Unmarshal(e.Details, &det) == nil && det.Code == want {
 				return true, nil
 			}
 		}

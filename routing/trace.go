@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/edocgw/edocgw/agencyids"
+	"github.com/edocgw/edocgw/archive"
 	"github.com/edocgw/edocgw/envelope"
 )
 
@@ -22,6 +23,13 @@ func (h *Hub) Trace(ctx context.Context, p Principal, id string) (*Trace, error)
 	if err != nil {
 		return nil, unavailable("database", err)
 	}
+	return h.trace(ctx, p, doc, dels, all, events)
+}
+
+// trace builds the timeline of doc, which p may see (all: every recipient),
+// from its deliveries and audit events.
+func (h *Hub) trace(ctx context.Context, p Principal, doc *Document, dels []*Delivery, all bool, events []*archive.Event) (*Trace, error) {
+	id := doc.ID
 	cfg, err := h.cfg.get(ctx)
 	if err != nil {
 		return nil, err
@@ -146,7 +154,3 @@ func containsDelivery(ds []*Delivery, a agencyids.Code) bool {
 	}
 	return false
 }
-
-func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
-
-func statusCode(n int) envelope.StatusCode { return envelope.StatusCode(n) }
