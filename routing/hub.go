@@ -62,6 +62,8 @@ type Options struct {
 	// Transport, if set, carries push and peer requests (tests); by
 	// default each peer gets a transport trusting its CA.
 	Transport http.RoundTripper
+	// Upstreams forward to peers of other kinds than PeerEdocgw, by kind.
+	Upstreams map[PeerKind]Upstream
 }
 
 // Hub accepts, routes and delivers packets.

@@ -87,16 +87,38 @@ type Member struct {
 // Peer is another hub: an upstream (the national axis) or a neighbour.
 type Peer struct {
 	Name string
-	// URL is the peer's API base (https://host:port); empty for a peer that
-	// only sends to us.
+	// Kind is the protocol the peer speaks: PeerEdocgw (empty means it)
+	// or PeerVXP.
+	Kind PeerKind
+	// URL is the peer's API base (https://host:port), or for PeerVXP the
+	// endpoint the SDK's methods hang below (https://axis/XrdAdapter/adapter);
+	// empty for a peer that only sends to us.
 	URL string
-	// Token is the bearer token this hub presents to the peer.
+	// Token is the bearer token this hub presents to the peer; for PeerVXP
+	// the system's secret, as the Upstream for that kind keeps it (sealed).
 	Token string
+	// SystemID is the systemId this hub uses at a PeerVXP upstream.
+	SystemID string
 	// CAPEM holds PEM certificates to trust for the peer's TLS, in addition
 	// to the system roots; empty: system roots only.
 	CAPEM     []byte
 	CreatedAt time.Time
 }
+
+// PeerKind is the protocol a peer hub speaks.
+type PeerKind string
+
+// The peer kinds.
+const (
+	// PeerEdocgw: edocgw's own API (POST /v1/documents with a bearer token).
+	PeerEdocgw PeerKind = "edocgw"
+	// PeerVXP: the national axis's SDK protocol (../shared/spec/vxp-protocol.md),
+	// through the Upstream registered for it.
+	PeerVXP PeerKind = "vxp"
+)
+
+// Valid reports whether k is a known kind (empty counts as PeerEdocgw).
+func (k PeerKind) Valid() bool { return k == "" || k == PeerEdocgw || k == PeerVXP }
 
 // Route sends every agency matched by Pattern to a peer hub. Patterns:
 // "*" (every agency not otherwise routed), a level-1 code ("H53": every

@@ -82,6 +82,10 @@ func (h *Hub) trace(ctx context.Context, p Principal, doc *Document, dels []*Del
 				continue
 			}
 			t.Steps = append(t.Steps, s)
+		case "upstream.pulled":
+			// Taken from a peer hub's inbox (internal/vxp/upstream).
+			s.Step, s.Detail = "pulled-from-peer", fmt.Sprintf("from %s, its id %s", str("peer"), str("remote"))
+			t.Steps = append(t.Steps, s)
 		case "status.received":
 			code := str("code")
 			from, to := agencyids.Code(str("from")), agencyids.Code(str("to"))

@@ -158,6 +158,9 @@ func (h *Hub) attempt(ctx context.Context, d *Delivery) outcome {
 		if !ok || p.URL == "" {
 			return outcome{permanent: true, err: fmt.Errorf("peer hub %q is not configured with a URL", d.Peer)}
 		}
+		if p.Kind != "" && p.Kind != PeerEdocgw {
+			return h.forwardUpstream(ctx, p, doc, blob)
+		}
 		return h.forward(ctx, p, blob)
 	}
 	return outcome{permanent: true, err: fmt.Errorf("route %q is not delivered by the worker", d.Route)}

@@ -13,6 +13,8 @@ import (
 
 	"github.com/edocgw/edocgw/internal/authtoken"
 	"github.com/edocgw/edocgw/internal/store"
+	"github.com/edocgw/edocgw/internal/vxp"
+	"github.com/edocgw/edocgw/internal/vxp/upstream"
 	"github.com/edocgw/edocgw/routing"
 )
 
@@ -115,11 +117,16 @@ func issue(ctx context.Context, s *store.Store, c store.Credential, path string,
 }
 
 func runPeerAdd(args []string, env Env) error {
-	f := newFlags("peer add", "[--data DIR | --database-url URL] NAME [--url URL] [--ca CA.pem] [--token-file FILE]", env)
+	f := newFlags("peer add", "[--data DIR | --database-url URL] NAME [--url URL] [--ca CA.pem] [--token-file FILE]\n"+
+		"       peer add [--data DIR | --database-url URL] NAME --kind vxp --url ENDPOINT --system-id ID --secret-file FILE [--vxp-key-file F]", env)
 	sf := addStoreFlags(f)
-	url := f.String("url", "", "the peer's API base, https://host:port (none: it only sends to us)")
+	url := f.String("url", "", "the peer's API base, https://host:port (none: it only sends to us); for --kind vxp the SDK endpoint, e.g. https://axis/XrdAdapter/adapter")
 	ca := f.String("ca", "", "PEM certificates to trust for the peer's TLS, besides the system roots")
 	tokenFile := f.String("token-file", "", "file holding the bearer token we present to the peer")
+	kind := f.String("kind", "", "the peer's protocol: edocgw (its API, the default) or vxp (the national axis's SDK protocol)")
+	systemID := f.String("system-id", "", "--kind vxp: the systemId the axis issued to this hub")
+	secretFile := f.String("secret-file", "", "--kind vxp: file holding the secret the axis issued with the systemId (stored sealed)")
+	keyFile := f.String("vxp-key-file", os.Getenv("EDOCGW_VXP_KEY_FILE"), vxpKeyHelp)
 	pos, err := f.parse(args)
 	if err != nil {
 		return err
@@ -128,7 +135,15 @@ func runPeerAdd(args []string, env Env) error {
 		return usagef("peer add: want one NAME")
 	}
 	ctx := context.Background()
-	s, err := sf.open(ctx, store.Options{})
+	var (
+		s   *store.Store
+		key *vxp.SecretKey
+	)
+	if *kind == string(routing.PeerVXP) || *secretFile != "" {
+		s, key, err = vxpStore(ctx, sf, *keyFile, env)
+	} else {
+		s, err = sf.open(ctx, store.Options{})
+	}
 	if err != nil {
 		return err
 	}
@@ -155,13 +170,38 @@ func runPeerAdd(args []string, env Env) error {
 			p.CAPEM = append(p.CAPEM, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})...)
 		}
 	}
-	if *tokenFile != "" {
-		b, err := os.ReadFile(*tokenFile)
+	if *kind != "" {
+		p.Kind = routing.PeerKind(*kind)
+	}
+	if *systemID != "" {
+		if err := vxp.ValidSystemID(*systemID); err != nil {
+			return usagef("peer add: --system-id: %v", err)
+		}
+		p.SystemID = *systemID
+	}
+	switch {
+	case p.Kind == routing.PeerVXP && *tokenFile != "":
+		return usagef("peer add: a vxp peer takes --secret-file, not --token-file")
+	case p.Kind != routing.PeerVXP && (*secretFile != "" || *systemID != ""):
+		return usagef("peer add: --system-id and --secret-file are for --kind vxp")
+	case p.Kind == routing.PeerVXP && *secretFile == "" && *systemID != "" && p.Token != "":
+		return usagef("peer add: a new --system-id needs its --secret-file")
+	}
+	for _, tf := range []string{*tokenFile, *secretFile} {
+		if tf == "" {
+			continue
+		}
+		b, err := os.ReadFile(tf)
 		if err != nil {
 			return err
 		}
 		if p.Token = strings.TrimSpace(string(b)); p.Token == "" {
-			return fmt.Errorf("%s: no token in the file", *tokenFile)
+			return fmt.Errorf("%s: no token in the file", tf)
+		}
+		if key != nil {
+			if p.Token, err = upstream.SealSecret(key, p.SystemID, p.Token); err != nil {
+				return err
+			}
 		}
 	}
 	if err := s.PutPeer(ctx, p, actor()); err != nil {
@@ -207,6 +247,8 @@ func runPeerToken(args []string, env Env) error {
 
 type peerJSON struct {
 	Name      string    `json:"name"`
+	Kind      string    `json:"kind"`
+	SystemID  string    `json:"systemId,omitempty"`
 	URL       string    `json:"url,omitempty"`
 	Token     bool      `json:"token"`
 	CACerts   int       `json:"caCertificates"`
@@ -240,7 +282,7 @@ func runPeerList(args []string, env Env) error {
 		return err
 	}
 	for _, p := range peers {
-		rec := peerJSON{Name: p.Name, URL: p.URL, Token: p.Token != "", Routes: []string{}, CreatedAt: p.CreatedAt}
+		rec := peerJSON{Name: p.Name, Kind: string(p.Kind), SystemID: p.SystemID, URL: p.URL, Token: p.Token != "", Routes: []string{}, CreatedAt: p.CreatedAt}
 		for rest := p.CAPEM; ; {
 			var blk *pem.Block
 			if blk, rest = pem.Decode(rest); blk == nil {
@@ -269,7 +311,11 @@ func runPeerList(args []string, env Env) error {
 		if len(rec.Routes) > 0 {
 			rs = strings.Join(rec.Routes, ",")
 		}
-		fmt.Fprintf(env.Stdout, "%s %s token=%s ca=%d routes=%s\n", p.Name, url, token, rec.CACerts, rs)
+		kind := rec.Kind
+		if rec.SystemID != "" {
+			kind += " system=" + rec.SystemID
+		}
+		fmt.Fprintf(env.Stdout, "%s %s %s token=%s ca=%d routes=%s\n", p.Name, kind, url, token, rec.CACerts, rs)
 	}
 	return nil
 }

@@ -241,9 +241,27 @@ func testPeerRouteToken(t *testing.T, flag, value, url string) {
 	mustRun(t, "* national\n000.00.13.H53 inbound\nG09 national\nH53 national\n", edocgw("route", "list")...)
 	mustRun(t, "removed route G09\n", edocgw("route", "remove", "G09")...)
 	mustFail(t, cli.ExitInput, "not found", edocgw("route", "remove", "G09")...)
-	mustRun(t, "inbound - token=none ca=0 routes=000.00.13.H53\nnational https://axis2.example token=set ca=1 routes=*,H53\nnewcomer - token=none ca=0 routes=none\n", edocgw("peer", "list")...)
-	if out := mustRun(t, "", edocgw("peer", "list", "--json")...); !strings.Contains(out, `"name":"national","url":"https://axis2.example","token":true,"caCertificates":1,"routes":["*","H53"]`) {
+	mustRun(t, "inbound edocgw - token=none ca=0 routes=000.00.13.H53\nnational edocgw https://axis2.example token=set ca=1 routes=*,H53\nnewcomer edocgw - token=none ca=0 routes=none\n", edocgw("peer", "list")...)
+	if out := mustRun(t, "", edocgw("peer", "list", "--json")...); !strings.Contains(out, `"name":"national","kind":"edocgw","url":"https://axis2.example","token":true,"caCertificates":1,"routes":["*","H53"]`) {
 		t.Fatalf("peer list --json:\n%s", out)
+	}
+
+	// A peer on the national axis's SDK protocol: its secret is stored sealed.
+	vxpSecret := filepath.Join(dir, "vxp.secret")
+	if err := os.WriteFile(vxpSecret, []byte("the-axis-issued-secret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	vxpAdd := []string{"peer", "add", "axis-vxp", "--kind", "vxp", "--url", "https://axis.example/XrdAdapter/adapter", "--vxp-key-file", filepath.Join(dir, "vxp.key")}
+	mustFail(t, cli.ExitInput, "needs a URL, a systemId and a secret", edocgw(vxpAdd...)...)
+	mustFail(t, cli.ExitUsage, "--system-id", edocgw(append(vxpAdd, "--system-id", "bad id", "--secret-file", vxpSecret)...)...)
+	mustFail(t, cli.ExitUsage, "--secret-file, not --token-file", edocgw(append(vxpAdd, "--system-id", "00.53.W00", "--token-file", vxpSecret)...)...)
+	mustFail(t, cli.ExitUsage, "are for --kind vxp", edocgw("peer", "add", "national", "--system-id", "00.53.W00")...)
+	mustRun(t, "added peer axis-vxp\n", edocgw(append(vxpAdd, "--system-id", "00.53.W00", "--secret-file", vxpSecret)...)...)
+	if out := mustRun(t, "", edocgw("peer", "list")...); !strings.Contains(out, "axis-vxp vxp system=00.53.W00 https://axis.example/XrdAdapter/adapter token=set") {
+		t.Fatalf("peer list:\n%s", out)
+	}
+	if p, err := s.Peer(ctx, "axis-vxp"); err != nil || p.Kind != routing.PeerVXP || p.Token == "" || strings.Contains(p.Token, "the-axis-issued-secret") {
+		t.Fatalf("stored vxp peer %+v, %v: want its secret sealed", p, err)
 	}
 
 	audTok := filepath.Join(dir, "auditor.token")
@@ -282,7 +300,7 @@ func testPeerRouteToken(t *testing.T, flag, value, url string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Version <= v0 || len(c.Peers) != 3 || c.Peers[1].Token != "edt_the-token-the-national-axis-gave-us" || len(c.Peers[1].CAPEM) == 0 {
+	if c.Version <= v0 || len(c.Peers) != 4 || c.Peers[2].Token != "edt_the-token-the-national-axis-gave-us" || len(c.Peers[2].CAPEM) == 0 {
 		t.Fatalf("config version %d (was %d), peers %+v", c.Version, v0, c.Peers)
 	}
 	mustRun(t, "", edocgw("audit", "verify")...)

@@ -388,7 +388,7 @@ func startBenchGateway(ctx context.Context, env Env, st *store.Store, data, arch
 	}
 	logger := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	// The gateway as `edocgw serve` builds it with its defaults.
-	vf := vxpServeFlags{prefixes: &multi{}, keyFile: new(string), skew: new(time.Duration)}
+	vf := vxpServeFlags{prefixes: &multi{}, keyFile: new(string), skew: new(time.Duration), poll: new(time.Duration)}
 	g, err := newGateway(ctx, gatewayOptions{
 		Hub: routing.Options{
 			Store: st, Blobs: blobs, Verifier: &signing.Verifier{Roots: trust, Now: env.Now}, MaxPacket: benchMaxPacket,

@@ -24,6 +24,8 @@ import (
 	"github.com/edocgw/edocgw/internal/server"
 	"github.com/edocgw/edocgw/internal/store"
 	"github.com/edocgw/edocgw/internal/ui"
+	"github.com/edocgw/edocgw/internal/vxp"
+	"github.com/edocgw/edocgw/internal/vxp/upstream"
 	"github.com/edocgw/edocgw/routing"
 	"github.com/edocgw/edocgw/signing"
 	"github.com/edocgw/edocgw/signing/revocation"
@@ -228,6 +230,7 @@ type gateway struct {
 	cp      *archive.Checkpointer
 	logger  *slog.Logger
 	vxpNote string
+	puller  *upstream.Puller // nil: no polling of vxp peers
 }
 
 func newGateway(ctx context.Context, o gatewayOptions) (*gateway, error) {
@@ -238,6 +241,21 @@ func newGateway(ctx context.Context, o gatewayOptions) (*gateway, error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	o.Hub.Registerer = reg
+	var (
+		vxpKey     *vxp.SecretKey
+		vxpKeyFile string
+		up         upstream.Config
+	)
+	if o.VXP != nil {
+		// The key of VXP secrets: those of the systems we serve, and ours
+		// at vxp peers, which the upstream forwards to and pulls from.
+		var err error
+		if vxpKey, vxpKeyFile, err = o.VXP.key(o.Data); err != nil {
+			return nil, err
+		}
+		up = upstream.Config{Key: vxpKey, MaxPacket: o.Hub.MaxPacket, Now: o.Hub.Now}
+		o.Hub.Upstreams = map[routing.PeerKind]routing.Upstream{routing.PeerVXP: &upstream.Forwarder{Config: up}}
+	}
 	hub, err := routing.New(o.Hub)
 	if err != nil {
 		return nil, err
@@ -266,9 +284,12 @@ func newGateway(ctx context.Context, o gatewayOptions) (*gateway, error) {
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
+	if o.VXP != nil && *o.VXP.poll > 0 {
+		g.puller = &upstream.Puller{Config: up, Hub: hub, Store: o.Store, Interval: *o.VXP.poll, Logger: logger}
+	}
 	if o.VXP != nil {
 		// The national axis's SDK protocol in front of everything else.
-		if g.http.Handler, g.vxpNote, err = o.VXP.mount(g.http.Handler, hub, o.Store, o.Data, o.Hub.MaxPacket, o.Hub.SpoolDir, reg, logger, o.Hub.Now); err != nil {
+		if g.http.Handler, g.vxpNote, err = o.VXP.mount(g.http.Handler, hub, o.Store, vxpKey, vxpKeyFile, o.Hub.MaxPacket, o.Hub.SpoolDir, reg, logger, o.Hub.Now); err != nil {
 			return nil, err
 		}
 	}
@@ -284,6 +305,14 @@ func (g *gateway) serve(ctx context.Context, ln net.Listener) error {
 	go func() { workDone <- g.hub.Run(workCtx) }()
 	cpDone := make(chan struct{})
 	go func() { g.cp.Run(workCtx); close(cpDone) }()
+	pullDone := make(chan struct{})
+	go func() {
+		defer close(pullDone)
+		if g.puller != nil {
+			g.puller.Run(workCtx)
+		}
+	}()
+	defer func() { <-pullDone }()
 	errc := make(chan error, 1)
 	go func() { errc <- g.http.ServeTLS(ln, "", "") }()
 	select {

@@ -309,6 +309,7 @@ type vxpServeFlags struct {
 	prefixes *multi
 	keyFile  *string
 	skew     *time.Duration
+	poll     *time.Duration
 }
 
 func addVXPServeFlags(f *flags) vxpServeFlags {
@@ -316,12 +317,20 @@ func addVXPServeFlags(f *flags) vxpServeFlags {
 	f.Var(v.prefixes, "vxp-prefix", "serve the national axis's SDK protocol under this path (repeatable; / for the root, where only its method names are taken; off disables it; default "+vxp.DefaultPrefix+")")
 	v.keyFile = f.String("vxp-key-file", os.Getenv("EDOCGW_VXP_KEY_FILE"), vxpKeyHelp)
 	v.skew = f.Duration("vxp-max-skew", 0, "refuse SDK requests whose signed timestamp is further than this from now (0: no check; the SDK's timestamp is fixed per service object)")
+	v.poll = f.Duration("vxp-poll", 30*time.Second, "how often to fetch what vxp peers (the national axis) hold for our agencies (0: never)")
 	return v
+}
+
+// key loads the VXP key file, making it on first use.
+func (v vxpServeFlags) key(data string) (*vxp.SecretKey, string, error) {
+	path := vxpKeyPath(*v.keyFile, data)
+	key, _, err := vxp.EnsureSecretKey(path)
+	return key, path, err
 }
 
 // mount wraps next with the SDK protocol under the prefixes; note says
 // where, for serve to print.
-func (v vxpServeFlags) mount(next http.Handler, hub *routing.Hub, st *store.Store, data string, maxPacket int64, spool string,
+func (v vxpServeFlags) mount(next http.Handler, hub *routing.Hub, st *store.Store, key *vxp.SecretKey, keyPath string, maxPacket int64, spool string,
 	reg prometheus.Registerer, logger *slog.Logger, now func() time.Time) (h http.Handler, note string, err error) {
 	prefixes := []string(*v.prefixes)
 	switch {
@@ -333,11 +342,6 @@ func (v vxpServeFlags) mount(next http.Handler, hub *routing.Hub, st *store.Stor
 		}
 		return next, "", nil
 	}
-	path := vxpKeyPath(*v.keyFile, data)
-	key, _, err := vxp.EnsureSecretKey(path)
-	if err != nil {
-		return nil, "", err
-	}
 	vh, err := vxp.New(vxp.Config{Hub: hub, Store: st, Key: key, MaxBody: maxPacket, SpoolDir: spool, MaxSkew: *v.skew,
 		Registerer: reg, Logger: logger, Now: now})
 	if err != nil {
@@ -347,5 +351,5 @@ func (v vxpServeFlags) mount(next http.Handler, hub *routing.Hub, st *store.Stor
 	if err != nil {
 		return nil, "", usagef("serve: --vxp-prefix: %v", err)
 	}
-	return h, fmt.Sprintf("national axis SDK protocol under %s (key %s in %s)", strings.Join(prefixes, ", "), key.ID(), path), nil
+	return h, fmt.Sprintf("national axis SDK protocol under %s (key %s in %s)", strings.Join(prefixes, ", "), key.ID(), keyPath), nil
 }

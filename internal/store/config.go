@@ -376,18 +376,33 @@ func (s *Store) PutPeer(ctx context.Context, p routing.Peer, actor string) error
 			return fmt.Errorf("%w: peer %s: CA is not PEM certificates", ErrBadArgument, p.Name)
 		}
 	}
+	if p.Kind == "" {
+		p.Kind = routing.PeerEdocgw
+	}
+	switch {
+	case !p.Kind.Valid():
+		return fmt.Errorf("%w: peer %s: kind %q (want edocgw or vxp)", ErrBadArgument, p.Name, p.Kind)
+	case p.Kind == routing.PeerVXP && (p.URL == "" || p.SystemID == "" || p.Token == ""):
+		return fmt.Errorf("%w: peer %s: a vxp peer needs a URL, a systemId and a secret", ErrBadArgument, p.Name)
+	case p.Kind != routing.PeerVXP && p.SystemID != "":
+		return fmt.Errorf("%w: peer %s: a systemId is for vxp peers", ErrBadArgument, p.Name)
+	}
 	if p.CreatedAt.IsZero() {
 		p.CreatedAt = s.now()
 	}
 	return s.configTx(ctx, "put peer "+p.Name, func(tx Tx, version int64) ([]*archive.Event, error) {
-		if _, err := tx.Exec(ctx, "INSERT INTO peers (name, url, token, ca_pem, created_at) VALUES ($1, $2, $3, $4, $5)"+
-			" ON CONFLICT (name) DO UPDATE SET url = excluded.url, token = excluded.token, ca_pem = excluded.ca_pem",
-			p.Name, p.URL, p.Token, string(p.CAPEM), s.timeArg(p.CreatedAt)); err != nil {
+		if _, err := tx.Exec(ctx, "INSERT INTO peers (name, url, token, ca_pem, created_at, kind, system_id) VALUES ($1, $2, $3, $4, $5, $6, $7)"+
+			" ON CONFLICT (name) DO UPDATE SET url = excluded.url, token = excluded.token, ca_pem = excluded.ca_pem,"+
+			" kind = excluded.kind, system_id = excluded.system_id",
+			p.Name, p.URL, p.Token, string(p.CAPEM), s.timeArg(p.CreatedAt), string(p.Kind), p.SystemID); err != nil {
 			return nil, err
 		}
 		// The token itself stays out of the audit log.
-		e, err := configEvent(KindPeerSaved, actor, "", map[string]any{"peer": p.Name, "url": p.URL,
-			"token": p.Token != "", "ca": len(p.CAPEM) > 0, "configVersion": version})
+		d := map[string]any{"peer": p.Name, "kind": p.Kind, "url": p.URL, "token": p.Token != "", "ca": len(p.CAPEM) > 0, "configVersion": version}
+		if p.SystemID != "" {
+			d["systemId"] = p.SystemID
+		}
+		e, err := configEvent(KindPeerSaved, actor, "", d)
 		return []*archive.Event{e}, err
 	})
 }
@@ -713,7 +728,7 @@ func (s *Store) readMembers(ctx context.Context, tx Tx, code agencyids.Code) ([]
 
 // readPeers reads every peer, or the one named name.
 func (s *Store) readPeers(ctx context.Context, tx Tx, name string) ([]routing.Peer, error) {
-	q, args := "SELECT name, url, token, ca_pem, created_at FROM peers", []any{}
+	q, args := "SELECT name, url, token, ca_pem, created_at, kind, system_id FROM peers", []any{}
 	if name != "" {
 		q, args = q+" WHERE name = $1", append(args, name)
 	}
@@ -729,7 +744,7 @@ func (s *Store) readPeers(ctx context.Context, tx Tx, name string) ([]routing.Pe
 			ca      string
 			created any
 		)
-		if err := rows.Scan(&p.Name, &p.URL, &p.Token, &ca, &created); err != nil {
+		if err := rows.Scan(&p.Name, &p.URL, &p.Token, &ca, &created, &p.Kind, &p.SystemID); err != nil {
 			return nil, fmt.Errorf("peers: %w", err)
 		}
 		if p.CreatedAt, err = s.parseTime(created); err != nil {

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/edocgw/edocgw/agencyids"
 )
 
 func TestVXPIDs(t *testing.T) {
@@ -153,6 +155,25 @@ func TestVXPVariantMemory(t *testing.T) {
 	for i, s := range steps {
 		if got := m.resolve(s.object, s.p, "docId"); got != s.want {
 			t.Errorf("step %d: %s, want %s", i, got, s.want)
+		}
+	}
+}
+
+func TestToHeaderExtra(t *testing.T) {
+	to := []agencyids.Code{"000.00.00.G22", "000.00.01.H53"}
+	for _, c := range []struct {
+		header string
+		want   string
+	}{
+		{"", ""},
+		{`["000.00.00.G22"]`, ""},
+		{`["000.00.00.G22","000.00.00.H41"]`, "000.00.00.H41"},
+		{`"000.00.00.H41"`, "000.00.00.H41"},
+		{`000.00.01.H53`, ""},
+		{`[" ", "x"]`, "x"},
+	} {
+		if got := strings.Join(toHeaderExtra(c.header, to), ","); got != c.want {
+			t.Errorf("toHeaderExtra(%q) = %q, want %q", c.header, got, c.want)
 		}
 	}
 }

@@ -2,11 +2,14 @@ package vxp
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
+	"slices"
+	"strings"
 
 	"github.com/edocgw/edocgw/agencyids"
 	"github.com/edocgw/edocgw/archive"
@@ -67,6 +70,12 @@ func (h *Handler) sendEdoc(c *call) error {
 			return h.notRegistered(c, sender, "From")
 		}
 		agency = a
+		if extra := toHeaderExtra(c.p.Get("to"), parsed.Recipients()); len(extra) > 0 {
+			// The signed packet's To decides; the unsigned to header only
+			// adds to the log (whether the axis merges them is unknown, §11.3).
+			h.log.Warn("vxp: sendEdoc: the to header names agencies the packet's To does not; routing by the packet",
+				"system", c.sys.ID, "extra", extra)
+		}
 	}
 	rc, err := h.cfg.Hub.Accept(c.ctx, principal(agency), io.NewSectionReader(pkt, 0, pkt.Size()), pkt.Size())
 	if err != nil {
@@ -107,4 +116,28 @@ func (h *Handler) rejected(c *call, agency agencyids.Code, form BodyForm, err er
 		h.log.Error("vxp: audit append failed", "err", aerr)
 	}
 	return err
+}
+
+// toHeaderExtra returns the agencies of a sendEdoc's to header (JSON: an
+// array of codes, or one quoted code; else the text itself) that to does
+// not hold.
+func toHeaderExtra(header string, to []agencyids.Code) []string {
+	if header == "" {
+		return nil
+	}
+	var list []string
+	if json.Unmarshal([]byte(header), &list) != nil {
+		var one string
+		if json.Unmarshal([]byte(header), &one) != nil {
+			one = header
+		}
+		list = []string{one}
+	}
+	var extra []string
+	for _, c := range list {
+		if c = strings.TrimSpace(c); c != "" && !slices.Contains(to, agencyids.Code(c)) {
+			extra = append(extra, clip(c))
+		}
+	}
+	return extra
 }

@@ -770,7 +770,22 @@ func testConfig(t *testing.T, open Open) {
 		}
 		grew("PutPeer")
 	}
-	for _, p := range []routing.Peer{{Name: ""}, {Name: "bad name"}, {Name: "x", URL: "not a url"}, {Name: "x", CAPEM: []byte("junk")}} {
+	// A peer on the national axis's SDK protocol: its systemId and sealed secret.
+	upstream := routing.Peer{Name: "vxp-axis", Kind: routing.PeerVXP, URL: "https://axis.example/XrdAdapter/adapter", SystemID: "00.53.W00", Token: "sealed"}
+	if err := s.PutPeer(ctx, upstream, actor); err != nil {
+		t.Fatalf("PutPeer(vxp): %v", err)
+	}
+	grew("PutPeer(vxp)")
+	if p, err := s.Peer(ctx, "vxp-axis"); err != nil || p.Kind != routing.PeerVXP || p.SystemID != upstream.SystemID || p.Token != "sealed" || p.URL != upstream.URL {
+		t.Errorf("Peer(vxp-axis) = %+v, %v", p, err)
+	}
+	if p, err := s.Peer(ctx, "national"); err != nil || p.Kind != routing.PeerEdocgw || p.SystemID != "" {
+		t.Errorf("Peer(national) = %+v, %v; want kind edocgw", p, err)
+	}
+	for _, p := range []routing.Peer{{Name: ""}, {Name: "bad name"}, {Name: "x", URL: "not a url"}, {Name: "x", CAPEM: []byte("junk")},
+		{Name: "x", Kind: "soap"}, {Name: "x", Kind: routing.PeerVXP, URL: "https://a.example", Token: "s"},
+		{Name: "x", Kind: routing.PeerVXP, URL: "https://a.example", SystemID: "sys"}, {Name: "x", Kind: routing.PeerVXP, SystemID: "sys", Token: "s"},
+		{Name: "x", URL: "https://a.example", SystemID: "sys"}} {
 		if err := s.PutPeer(ctx, p, actor); !errors.Is(err, store.ErrBadArgument) {
 			t.Errorf("PutPeer(%+v) = %v, want ErrBadArgument", p, err)
 		}
@@ -827,7 +842,7 @@ func testConfig(t *testing.T, open Open) {
 	if len(c.Members) != 2 || c.Members[0].Code != h53 || c.Members[1].PushURL != members[0].PushURL || c.Members[1].Signature != routing.SignatureAll {
 		t.Errorf("Config.Members = %+v", c.Members)
 	}
-	if len(c.Peers) != 2 || c.Peers[0].Name != "inbound-only" || c.Peers[0].CAPEM != nil || c.Peers[1].Token != "edt_secret" ||
+	if len(c.Peers) != 3 || c.Peers[0].Name != "inbound-only" || c.Peers[0].CAPEM != nil || c.Peers[1].Token != "edt_secret" ||
 		string(c.Peers[1].CAPEM) != string(ca) || c.Peers[1].URL != peers[0].URL || !c.Peers[1].CreatedAt.Equal(now) {
 		t.Errorf("Config.Peers = %+v", c.Peers)
 	}
@@ -838,7 +853,7 @@ func testConfig(t *testing.T, open Open) {
 	if !slices.Equal(pats, []string{"*>national", "000.00.00.G17>inbound-only", "H41>national"}) {
 		t.Errorf("Config.Routes = %v", pats)
 	}
-	if ps, err := s.Peers(ctx); err != nil || len(ps) != 2 {
+	if ps, err := s.Peers(ctx); err != nil || len(ps) != 3 {
 		t.Errorf("Peers = %v, %v", ps, err)
 	}
 	if rs, err := s.Routes(ctx); err != nil || len(rs) != 3 {
@@ -866,7 +881,7 @@ func testConfig(t *testing.T, open Open) {
 		}
 		kinds[e.Kind]++
 	}
-	wantKinds := map[string]int{store.KindAgencySaved: 2, store.KindMemberSaved: 2, store.KindPeerSaved: 2, store.KindRouteSaved: 4, store.KindRouteRemoved: 1}
+	wantKinds := map[string]int{store.KindAgencySaved: 2, store.KindMemberSaved: 2, store.KindPeerSaved: 3, store.KindRouteSaved: 4, store.KindRouteRemoved: 1}
 	if fmt.Sprint(kinds) != fmt.Sprint(wantKinds) {
 		t.Errorf("events %v, want %v", kinds, wantKinds)
 	}

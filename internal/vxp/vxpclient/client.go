@@ -62,6 +62,9 @@ var methods = map[string]transport{
 	"downloadEdoc":   download,
 }
 
+// ErrTooLarge: an answer is larger than Client.MaxResponse.
+var ErrTooLarge = errors.New("vxpclient: answer too large")
+
 // Client is one SDK service object: one systemId and secret, one sticky
 // header map. Its methods may be called from one goroutine at a time, as
 // the SDK's (a mutex keeps the map whole).
@@ -73,6 +76,8 @@ type Client struct {
 	// Multipart makes sendEdoc send a real multipart/form-data body with
 	// the file in part file_doc (what other SDK builds may do, §11.1).
 	Multipart bool
+	// MaxResponse bounds an answer's size (0: no bound, as the SDK).
+	MaxResponse int64
 
 	mu      sync.Mutex
 	headers *hashMap
@@ -119,6 +124,16 @@ type Signed struct {
 // Content-Type, then the caller JSON's members, then for sendEdoc its
 // hash-file) and signs the whole map.
 func (c *Client) Sign(method, jsonHeaders string, file []byte) (*Signed, error) {
+	var sum []byte
+	if methods[method] == fileDoc {
+		s := sha256.Sum256(file)
+		sum = s[:]
+	}
+	return c.sign(method, jsonHeaders, sum)
+}
+
+// sign is Sign with the file's SHA-256 given.
+func (c *Client) sign(method, jsonHeaders string, sum []byte) (*Signed, error) {
 	tr, ok := methods[method]
 	if !ok {
 		return nil, fmt.Errorf("vxpclient: no method %q", method)
@@ -138,8 +153,7 @@ func (c *Client) Sign(method, jsonHeaders string, file []byte) (*Signed, error) 
 		c.headers.put(m[0], m[1])
 	}
 	if tr == fileDoc {
-		sum := sha256.Sum256(file)
-		c.headers.put("hash-file", vxp.HashFileHex(sum[:]))
+		c.headers.put("hash-file", vxp.HashFileHex(sum))
 	}
 	s := &Signed{}
 	var obj, keys strings.Builder
@@ -277,9 +291,16 @@ func (c *Client) Do(req *http.Request) (*Response, error) {
 		return nil, err
 	}
 	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
+	var body io.Reader = resp.Body
+	if c.MaxResponse > 0 {
+		body = io.LimitReader(resp.Body, c.MaxResponse+1)
+	}
+	raw, err := io.ReadAll(body)
 	if err != nil {
 		return nil, err
+	}
+	if c.MaxResponse > 0 && int64(len(raw)) > c.MaxResponse {
+		return nil, fmt.Errorf("%w: an answer of more than %d bytes", ErrTooLarge, c.MaxResponse)
 	}
 	r := &Response{HTTPStatus: resp.StatusCode, Header: resp.Header, Raw: raw}
 	if strings.HasSuffix(req.URL.Path, "/downloadEdoc") {
@@ -336,6 +357,25 @@ func (c *Client) GetSentEdocList(ctx context.Context, jsonHeaders string) (*Resp
 // SendEdoc sends an edXML file (§5 row 3).
 func (c *Client) SendEdoc(ctx context.Context, jsonHeaders string, file []byte) (*Response, error) {
 	return c.Call(ctx, "sendEdoc", jsonHeaders, file)
+}
+
+// SendEdocStream sends an edXML file of size bytes read from file, whose
+// SHA-256 is sum, as SendEdoc does, without holding it in memory.
+func (c *Client) SendEdocStream(ctx context.Context, jsonHeaders string, sum []byte, file io.Reader, size int64) (*Response, error) {
+	s, err := c.sign("sendEdoc", jsonHeaders, sum)
+	if err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.Endpoint+"/sendEdoc", io.MultiReader(file, strings.NewReader("\r\n")))
+	if err != nil {
+		return nil, err
+	}
+	req.ContentLength = size + 2
+	for _, h := range s.Headers {
+		req.Header[h[0]] = []string{h[1]}
+	}
+	req.Header["Accept"] = []string{jdkAccept}
+	return c.Do(req)
 }
 
 // GetEdoc fetches a packet as base64 in data (§5 row 4).
