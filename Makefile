@@ -32,8 +32,12 @@ fuzz:
 	  done; \
 	done
 
+# Go benchmarks of every package (the pipeline's stages: routing.BenchmarkStage*,
+# routing.BenchmarkAccept, signing.BenchmarkLimit), then the gateway end to end on the
+# backend EDOCGW_DATABASE_URL / EDOCGW_ARCHIVE_URL name (default: embedded).
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(GO) run ./cmd/edocgw bench --in-process --duration 20s --concurrency 8 --mix 10KB=1 --agencies 20
 
 # Regenerates the large test directory (not checked in; tests generate it in memory).
 testdata:

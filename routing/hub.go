@@ -177,7 +177,12 @@ func (h *Hub) accept(ctx context.Context, p Principal, body io.Reader, size int6
 	if err != nil {
 		return nil, err
 	}
-	limits := envelope.Limits{MaxBytes: h.o.MaxPacket}
+	// The verifier's limits, no looser than MaxPacket: the verifier takes
+	// this parse as its own.
+	limits := h.o.Verifier.Limits
+	if limits.MaxBytes <= 0 || limits.MaxBytes > h.o.MaxPacket {
+		limits.MaxBytes = h.o.MaxPacket
+	}
 	pkt, err := envelope.ParseReaderAt(sp.ra, sp.size, envelope.Options{Limits: limits, Rand: h.o.Rand})
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidPacket, err)
@@ -212,7 +217,11 @@ func (h *Hub) accept(ctx context.Context, p Principal, body io.Reader, size int6
 			// The relaying hub vouched for the sender; the chain is ours to check.
 			vf.Directory = nil
 		}
-		res, err := vf.VerifyReaderAt(ctx, sp.ra, sp.size)
+		var parsed *envelope.Packet
+		if limits.MaxBytes <= envelope.DefaultLimits.MaxBytes || h.o.Verifier.Limits.MaxBytes >= limits.MaxBytes {
+			parsed = pkt // parsed from these bytes, within the verifier's limits
+		}
+		res, err := vf.VerifyParsed(ctx, sp.ra, sp.size, parsed)
 		if err != nil {
 			if errors.Is(err, signing.ErrEnvelope) {
 				return nil, fmt.Errorf("%w: %w", ErrInvalidPacket, err)

@@ -187,8 +187,22 @@ func (h *Hub) Ack(ctx context.Context, p Principal, id string) (*DeliveryInfo, e
 	return deliveryInfo(d), nil
 }
 
+// statusFinder answers hasStatus with one indexed lookup (internal/store
+// implements it): a status packet's row refers to the document it reports
+// on and is committed with its status.received event.
+type statusFinder interface {
+	HasStatus(ctx context.Context, document string, agency agencyids.Code, code envelope.StatusCode) (bool, error)
+}
+
 // hasStatus reports whether agency sent a status with code about document.
 func (h *Hub) hasStatus(ctx context.Context, document string, agency agencyids.Code, code envelope.StatusCode) (bool, error) {
+	if sf, ok := h.o.Store.(statusFinder); ok {
+		found, err := sf.HasStatus(ctx, document, agency, code)
+		if err != nil {
+			return false, unavailable("database", err)
+		}
+		return found, nil
+	}
 	events, err := h.o.Store.DocumentEvents(ctx, document)
 	if err != nil {
 		return false, unavailable("database", err)

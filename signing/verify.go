@@ -122,8 +122,17 @@ func (v *Verifier) Verify(ctx context.Context, data []byte) (*Result, error) {
 // VerifyReaderAt checks the signature of the packet of size bytes in src,
 // reading it a few times as streams: memory stays bounded whatever its size.
 func (v *Verifier) VerifyReaderAt(ctx context.Context, src io.ReaderAt, size int64) (*Result, error) {
+	return v.VerifyParsed(ctx, src, size, nil)
+}
+
+// VerifyParsed is VerifyReaderAt for a caller that has parsed the packet
+// already: pkt must be envelope.ParseReaderAt of the same src and size,
+// with limits no looser than v.Limits. Verification then skips its own
+// first parse; the Result's packet is still parsed from what the
+// signature covers (see SmallPacket). A nil pkt is parsed here.
+func (v *Verifier) VerifyParsed(ctx context.Context, src io.ReaderAt, size int64, pkt *envelope.Packet) (*Result, error) {
 	r := &Result{}
-	err := v.verify(ctx, r, src, size)
+	err := v.verify(ctx, r, src, size, pkt)
 	if err != nil {
 		r.Err = err
 	}
@@ -146,21 +155,23 @@ type signature struct {
 	certs           [][]byte
 }
 
-func (v *Verifier) verify(ctx context.Context, r *Result, src io.ReaderAt, size int64) error {
+func (v *Verifier) verify(ctx context.Context, r *Result, src io.ReaderAt, size int64, pkt *envelope.Packet) error {
 	// 1. The packet must be a well-formed edXML packet within the limits;
 	// this refuses DTDs, entity tricks and Signatures out of place.
-	pkt, err := envelope.ParseReaderAt(src, size, envelope.Options{Limits: v.Limits})
-	if err != nil {
-		kind := ErrEnvelope
-		if e := envelope.First(err); e != nil && strings.Contains(e.Path, "/Signature") {
-			kind = ErrSignatureShape
-			for _, limit := range []error{envelope.ErrTextTooLong, envelope.ErrMarkupTooLong, envelope.ErrTooDeep, envelope.ErrTooManyElements, envelope.ErrTooManyAttributes} {
-				if errors.Is(e, limit) {
-					kind = ErrSignatureTooLarge
+	if pkt == nil {
+		var err error
+		if pkt, err = envelope.ParseReaderAt(src, size, envelope.Options{Limits: v.Limits}); err != nil {
+			kind := ErrEnvelope
+			if e := envelope.First(err); e != nil && strings.Contains(e.Path, "/Signature") {
+				kind = ErrSignatureShape
+				for _, limit := range []error{envelope.ErrTextTooLong, envelope.ErrMarkupTooLong, envelope.ErrTooDeep, envelope.ErrTooManyElements, envelope.ErrTooManyAttributes} {
+					if errors.Is(e, limit) {
+						kind = ErrSignatureTooLarge
+					}
 				}
 			}
+			return &Error{Err: kind, Detail: err.Error(), Cause: err}
 		}
-		return &Error{Err: kind, Detail: err.Error(), Cause: err}
 	}
 	if pkt.Signature == nil {
 		return fail(ErrNoSignature, "edXMLHeader has no Signature")
@@ -443,13 +454,19 @@ func (v *Verifier) certificate(r *Result, s *signature) error {
 	if len(s.certs) == 0 {
 		return fail(ErrNoCertificate, "KeyInfo/X509Data/X509Certificate is required")
 	}
+	key := newChainKey(v.Roots, v.Intermediates, s.certs)
+	cached := cachedCerts(key)
 	var certs []*x509.Certificate
-	for i, der := range s.certs {
-		c, err := x509.ParseCertificate(der)
-		if err != nil {
-			return fail(ErrCertificate, "certificate %d: %v", i+1, err)
+	if cached != nil {
+		certs = cached.certs
+	} else {
+		for i, der := range s.certs {
+			c, err := x509.ParseCertificate(der)
+			if err != nil {
+				return fail(ErrCertificate, "certificate %d: %v", i+1, err)
+			}
+			certs = append(certs, c)
 		}
-		certs = append(certs, c)
 	}
 	leaf := certs[0]
 	r.Signer = leaf
@@ -468,6 +485,10 @@ func (v *Verifier) certificate(r *Result, s *signature) error {
 	}
 	if _, ok := leaf.PublicKey.(*rsa.PublicKey); !ok {
 		return fail(ErrKeyType, "%s has a %T key", leaf.Subject, leaf.PublicKey)
+	}
+	if cached != nil && cached.usable(now) {
+		r.Chain = cached.chain
+		return nil
 	}
 	inter := x509.NewCertPool()
 	if v.Intermediates != nil {
@@ -490,6 +511,7 @@ func (v *Verifier) certificate(r *Result, s *signature) error {
 		return fail(ErrUntrustedRoot, "%v", err)
 	}
 	r.Chain = chains[0]
+	cacheChain(key, certs, r.Chain)
 	return nil
 }
 

@@ -305,3 +305,34 @@ func TestAttack_SignatureInLookalikeHeader(t *testing.T) {
 	// Signature out of place, not a signature to verify.
 	refused(t, verifier(t), replace(t, forged, "  "+sig+"\n    </edXML:edXMLHeader>", "</edXML:edXMLHeader>"), signing.ErrSignatureShape)
 }
+
+// TestVerifyChainCache: a chain verified once is reused only with the same
+// trust anchors and while every certificate of it is valid.
+func TestVerifyChainCache(t *testing.T) {
+	set := pki(t)
+	signed := signWith(t, set.Agency, packet(t, 100), false)
+	v := verifier(t)
+	first := accepted(t, v, signed)
+	if again := accepted(t, v, signed); len(again.Chain) != len(first.Chain) || again.Signer != first.Signer {
+		t.Fatalf("second verification: chain of %d, signer %v", len(again.Chain), again.Signer.Subject)
+	}
+	// Other anchors: the chain is built again, and fails.
+	other := verifier(t)
+	other.Roots = x509.NewCertPool()
+	other.Roots.AddCert(set.OtherRoot.Cert)
+	refused(t, other, signed, signing.ErrUntrustedRoot)
+	// Later than the signer's certificate: expired, whatever was cached.
+	late := verifier(t)
+	late.Roots = v.Roots
+	late.Now = func() time.Time { return set.Agency.Cert.NotAfter.Add(time.Second) }
+	refused(t, late, signed, signing.ErrCertExpired)
+	early := verifier(t)
+	early.Roots = v.Roots
+	early.Now = func() time.Time { return set.Agency.Cert.NotBefore.Add(-time.Second) }
+	refused(t, early, signed, signing.ErrCertNotYetValid)
+	// Past the intermediate's validity only: the chain fails too.
+	if in := first.Chain[1]; in.NotAfter.Before(set.Agency.Cert.NotAfter) {
+		late.Now = func() time.Time { return in.NotAfter.Add(time.Second) }
+		refused(t, late, signed, signing.ErrCertExpired)
+	}
+}

@@ -56,8 +56,9 @@ type Config struct {
 	// Drain bounds the wait for deliveries once sending stopped.
 	Drain time.Duration
 	// Ahead is how many documents are signed before timing starts; 0:
-	// Documents, else enough for Rate·Duration, else 250 per second of
-	// Duration (at most 20,000). Signing that the run needs beyond them
+	// Documents, else enough for Rate·Duration, else 1,250 per second of
+	// Duration (at most 40,000): signing during the run would take the
+	// gateway's CPU. Signing that the run needs beyond them
 	// happens during it and is counted apart.
 	Ahead int
 	// SpoolDir holds the signed documents (default: the system's
@@ -278,7 +279,7 @@ func (cfg *Config) check() error {
 		case cfg.Rate > 0:
 			cfg.Ahead = int(math.Ceil(cfg.Rate*secs)) + 2*cfg.Concurrency + 16 // never down to the refill mark
 		default:
-			cfg.Ahead = min(max(int(250*secs), 100), 20000)
+			cfg.Ahead = min(max(int(1250*secs), 100), 40000)
 		}
 		if cfg.Documents > 0 {
 			cfg.Ahead = min(cfg.Ahead, cfg.Documents)

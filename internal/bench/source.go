@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -14,7 +15,9 @@ import (
 	"time"
 
 	"github.com/edocgw/edocgw/agencyids"
+	"github.com/edocgw/edocgw/internal/bigpacket"
 	"github.com/edocgw/edocgw/internal/hubtest"
+	"github.com/edocgw/edocgw/signing"
 )
 
 // doc is a signed document waiting in the spool file.
@@ -182,12 +185,14 @@ func (s *source) make(seq int64) (doc, error) {
 			key[i*8+j] = byte(v >> (8 * j))
 		}
 	}
-	att := make([]byte, s.attachmentFor(s.cfg.mix[d.class].Bytes))
-	_, _ = rand.NewChaCha8(key).Read(att) // incompressible, never fails
-	b, err := s.cfg.agencies[d.from].SignedDocument(hubtest.Doc{
-		To: to, Number: strconv.FormatInt(seq+1, 10), Notation: "BENCH-" + s.cfg.tag,
-		Subject: fmt.Sprintf("V/v thử tải liên thông văn bản số %d", seq+1), Attachment: att, Now: s.cfg.now(),
-	})
+	hd := hubtest.Doc{To: to, Number: strconv.FormatInt(seq+1, 10), Notation: "BENCH-" + s.cfg.tag,
+		Subject: fmt.Sprintf("V/v thử tải liên thông văn bản số %d", seq+1), Now: s.cfg.now()}
+	if size := s.cfg.mix[d.class].Bytes; size > streamAbove {
+		return s.makeLarge(d, hd, size)
+	}
+	hd.Attachment = make([]byte, s.attachmentFor(s.cfg.mix[d.class].Bytes))
+	_, _ = rand.NewChaCha8(key).Read(hd.Attachment) // incompressible, never fails
+	b, err := s.cfg.agencies[d.from].SignedDocument(hd)
 	if err != nil {
 		return doc{}, fmt.Errorf("bench: document %d: %w", seq+1, err)
 	}
@@ -201,6 +206,56 @@ func (s *source) make(seq int64) (doc, error) {
 	s.classBytes[d.class].Add(d.n)
 	s.classDocs[d.class].Add(1)
 	return d, nil
+}
+
+// streamAbove is the size above which a document is made and signed as a
+// stream into the spool: its attachment repeats a pattern, and neither it
+// nor the packet is ever held in memory.
+const streamAbove = 16 << 20
+
+// makeLarge signs a document of about size bytes (at most size) from d and
+// hd straight into the spool.
+func (s *source) makeLarge(d doc, hd hubtest.Doc, size int64) (doc, error) {
+	a := s.cfg.agencies[d.from]
+	hd.Attachment = []byte("%PD") // base64 "JVBE", replaced by the payload
+	small, err := a.Document(hd)
+	if err != nil {
+		return doc{}, fmt.Errorf("bench: document %d: %w", d.seq+1, err)
+	}
+	// What signing adds: a Signature of a few KB.
+	n := (size - int64(len(small)) - 8<<10) / 4 * 4
+	src, err := bigpacket.Around(small, "JVBE", max(n, 4), "QUJD")
+	if err != nil {
+		return doc{}, fmt.Errorf("bench: document %d: %w", d.seq+1, err)
+	}
+	// size bytes of the spool are the document's (the end of them unused).
+	s.mu.Lock()
+	d.off = s.end
+	s.end += size
+	s.mu.Unlock()
+	w := &countingWriter{w: io.NewOffsetWriter(s.f, d.off)}
+	signer := &signing.Signer{Key: a.Leaf.Key, Certificates: append([]*x509.Certificate{a.Leaf.Cert}, a.Leaf.Chain...)}
+	if err := signer.Sign(w, src, src.Size()); err != nil {
+		return doc{}, fmt.Errorf("bench: document %d: %w", d.seq+1, err)
+	}
+	if w.n > size {
+		return doc{}, fmt.Errorf("bench: document %d: signed %d bytes, more than the %d reserved", d.seq+1, w.n, size)
+	}
+	d.n = w.n
+	s.classBytes[d.class].Add(d.n)
+	s.classDocs[d.class].Add(1)
+	return d, nil
+}
+
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // errClosed: the source was closed.

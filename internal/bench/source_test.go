@@ -1,14 +1,18 @@
 package bench
 
 import (
+	"context"
+	"crypto/x509"
 	"errors"
 	"io"
+	"runtime"
 	"testing"
 	"time"
 
 	"github.com/edocgw/edocgw/agencyids"
 	"github.com/edocgw/edocgw/envelope"
 	"github.com/edocgw/edocgw/internal/hubtest"
+	"github.com/edocgw/edocgw/signing"
 )
 
 func docTo(to ...agencyids.Code) hubtest.Doc { return hubtest.Doc{To: to} }
@@ -111,5 +115,47 @@ func TestSourceRefillAndClose(t *testing.T) {
 	src.close()
 	if _, err := src.next(); !errors.Is(err, errClosed) {
 		t.Fatalf("after close: %v", err)
+	}
+}
+
+// A document larger than streamAbove is signed as a stream into the spool:
+// it verifies, has about its size, and making it allocates little.
+func TestSourceLargeDocument(t *testing.T) {
+	p := testPKI(t)
+	const size = streamAbove + 4<<20
+	mix := Mix{{"20MB", size, 1}}
+	src, err := newSource(sourceConfig{agencies: p.Agencies, mix: mix, recipients: 1, seed: 7, tag: "TEST0002",
+		limit: 1, ahead: 1, low: 0, workers: 1, dir: t.TempDir(), now: time.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.release()
+	defer src.close()
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	if err := src.prefill(nil); err != nil {
+		t.Fatal(err)
+	}
+	runtime.ReadMemStats(&after)
+	d, err := src.next()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.n > size || d.n < size-64<<10 {
+		t.Fatalf("a document of %d bytes for %d", d.n, size)
+	}
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > size/4 {
+		t.Fatalf("making a %d MiB document allocated %d MiB", size>>20, alloc>>20)
+	}
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(p.RootPEM)
+	v := &signing.Verifier{Roots: roots}
+	res, err := v.VerifyReaderAt(context.Background(), src.body(d), d.n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Packet.From().OrganID != p.Agencies[d.from].Code {
+		t.Fatalf("signed by %s, sent by %s", res.Packet.From().OrganID, p.Agencies[d.from].Code)
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -37,7 +38,7 @@ const benchUsage = "[--in-process | --spawn | --hub URL [--ca CA.pem] [--gateway
 	"[--data DIR | --database-url URL] [--archive-url URL] [--agencies N] [--mix 10KB=90,200KB=9,5MB=1] " +
 	"[--duration 30s | --documents N] [--concurrency C | --rate R/s] [--recipients K] [--pullers P] [--json]"
 
-// benchMaxPacket is the packet limit of the gateway bench starts, as serve's default.
+// benchMaxPacket is the default packet limit of the gateway bench starts, as serve's.
 const benchMaxPacket = 64 << 20
 
 func runBench(args []string, env Env) error {
@@ -62,13 +63,14 @@ func runBench(args []string, env Env) error {
 	pullers := f.Int("pullers", 0, "recipients' pollers, each for a share of the agencies (default: one per agency, at most 16)")
 	poll := f.Duration("poll", 200*time.Millisecond, "a puller whose inboxes were empty looks again after this (the latency includes this wait)")
 	drain := f.Duration("drain", time.Minute, "once sending stopped, wait at most this long for the deliveries")
-	ahead := f.Int("ahead", 0, "documents signed before the timed part (default: all with --documents; rate × duration with --rate; else 250 per second, at most 20,000)")
+	ahead := f.Int("ahead", 0, "documents signed before the timed part (default: all with --documents; rate × duration with --rate; else 1,250 per second, at most 40,000)")
 	spoolDir := f.String("spool-dir", "", "where signed documents wait (default: the system's temporary folder)")
 	seed := f.Uint64("seed", 1, "seed of the sizes and recipients")
 	asJSON := f.Bool("json", false, "print the result as one JSON object")
 	quiet := f.Bool("quiet", false, "no progress line on stderr")
 	cpuProfile := f.String("cpuprofile", "", "write a CPU profile of this process during the timed part (in-process: the gateway and the load)")
 	memProfile := f.String("memprofile", "", "write a heap profile of this process at the end")
+	maxPacket := f.Int64("max-packet", benchMaxPacket, "in-process or --spawn: the gateway's packet limit, bytes (serve --max-packet); documents above 16 MiB are signed as streams, e.g. --mix 1000MB=1 --documents 1 --max-packet 1073741824")
 	pos, err := f.parse(args)
 	if err != nil {
 		return err
@@ -112,9 +114,15 @@ func runBench(args []string, env Env) error {
 	if err != nil {
 		return usagef("bench: --mix: %v", err)
 	}
+	if *maxPacket <= 0 {
+		return usagef("bench: --max-packet must be positive")
+	}
+	if mode == "hub" && isSet(f, "max-packet") {
+		return usagef("bench: --max-packet is the started gateway's; a running one has its own")
+	}
 	for _, c := range mix {
-		if c.Bytes > benchMaxPacket {
-			return usagef("bench: --mix: %s is larger than the gateway's %d-byte limit", c.Name, benchMaxPacket)
+		if c.Bytes > *maxPacket {
+			return usagef("bench: --mix: %s is larger than the gateway's %d-byte limit (--max-packet)", c.Name, *maxPacket)
 		}
 	}
 	rate, err := bench.ParseRate(*rateFlag)
@@ -192,7 +200,7 @@ func runBench(args []string, env Env) error {
 		}
 		trust := x509.NewCertPool()
 		trust.AppendCertsFromPEM(pki.RootPEM)
-		gw, err := startBenchGateway(ctx, env, st, *data, *archiveURL, trust)
+		gw, err := startBenchGateway(ctx, env, st, *data, *archiveURL, trust, *maxPacket)
 		if err != nil {
 			return err
 		}
@@ -212,7 +220,7 @@ func runBench(args []string, env Env) error {
 		if err := os.WriteFile(root, pki.RootPEM, 0o644); err != nil {
 			return err
 		}
-		child, err := spawnGateway(ctx, *serveBin, *data, *dbURL, *archiveURL, root)
+		child, err := spawnGateway(ctx, *serveBin, *data, *dbURL, *archiveURL, root, *maxPacket)
 		if err != nil {
 			return err
 		}
@@ -357,7 +365,7 @@ type benchGateway struct {
 
 // startBenchGateway serves the hub over st on 127.0.0.1, TLS from the
 // development PKI in data, as `edocgw serve` with its defaults does.
-func startBenchGateway(ctx context.Context, env Env, st *store.Store, data, archiveURL string, trust *x509.CertPool) (*benchGateway, error) {
+func startBenchGateway(ctx context.Context, env Env, st *store.Store, data, archiveURL string, trust *x509.CertPool, maxPacket int64) (*benchGateway, error) {
 	files, _, err := devpki.Ensure(data, env.now())
 	if err != nil {
 		return nil, fmt.Errorf("development PKI: %w", err)
@@ -382,7 +390,7 @@ func startBenchGateway(ctx context.Context, env Env, st *store.Store, data, arch
 	if err != nil {
 		return nil, err
 	}
-	blobs, _, err := openArchive(ctx, archiveURL, data, benchMaxPacket, env.Now)
+	blobs, _, err := openArchive(ctx, archiveURL, data, maxPacket, env.Now)
 	if err != nil {
 		return nil, err
 	}
@@ -391,7 +399,7 @@ func startBenchGateway(ctx context.Context, env Env, st *store.Store, data, arch
 	vf := vxpServeFlags{prefixes: &multi{}, keyFile: new(string), skew: new(time.Duration), poll: new(time.Duration)}
 	g, err := newGateway(ctx, gatewayOptions{
 		Hub: routing.Options{
-			Store: st, Blobs: blobs, Verifier: &signing.Verifier{Roots: trust, Now: env.Now}, MaxPacket: benchMaxPacket,
+			Store: st, Blobs: blobs, Verifier: &signing.Verifier{Roots: trust, Now: env.Now}, MaxPacket: maxPacket,
 			HubKey: signer, HubCert: signerCerts[0], Logger: logger, Now: env.Now,
 		},
 		Store: st, TLSCert: cert, ClientCAs: trust, CheckpointEvery: time.Minute, Data: data, VXP: &vf,
@@ -422,7 +430,7 @@ type childGateway struct {
 
 // spawnGateway starts bin serve on a free loopback port and waits for
 // its address.
-func spawnGateway(ctx context.Context, bin, data, dbURL, archiveURL, trust string) (*childGateway, error) {
+func spawnGateway(ctx context.Context, bin, data, dbURL, archiveURL, trust string, maxPacket int64) (*childGateway, error) {
 	if bin == "" {
 		exe, err := os.Executable()
 		if err != nil {
@@ -430,7 +438,7 @@ func spawnGateway(ctx context.Context, bin, data, dbURL, archiveURL, trust strin
 		}
 		bin = exe
 	}
-	args := []string{"serve", "--listen", "127.0.0.1:0", "--data", data, "--trust", trust}
+	args := []string{"serve", "--listen", "127.0.0.1:0", "--data", data, "--trust", trust, "--max-packet", strconv.FormatInt(maxPacket, 10)}
 	if dbURL != "" {
 		args = append(args, "--database-url", dbURL)
 	}

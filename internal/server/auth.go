@@ -48,7 +48,7 @@ func (s *Server) principal(r *http.Request) (routing.Principal, error) {
 		if !strings.EqualFold(scheme, "Bearer") || !authtoken.WellFormed(token) {
 			return routing.Principal{}, s.refuseAnonymous(r, "malformed Authorization header")
 		}
-		p, err := s.cfg.Tokens.LookupToken(ctx, authtoken.Of(token))
+		p, err := s.tokens.LookupToken(ctx, authtoken.Of(token))
 		switch {
 		case errors.Is(err, routing.ErrNotFound) || errors.Is(err, routing.ErrUnauthenticated):
 			return routing.Principal{}, s.refuseAnonymous(r, "unknown or revoked bearer token")

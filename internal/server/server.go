@@ -53,6 +53,7 @@ type Server struct {
 	log     *slog.Logger
 	router  *chi.Mux
 	metrics *httpMetrics
+	tokens  Tokens // cfg.Tokens, cached when it has a configuration version
 }
 
 // New returns a server over cfg.Hub and cfg.Tokens.
@@ -77,7 +78,10 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, metrics: m}
+	s := &Server{cfg: cfg, log: cfg.Logger, metrics: m, tokens: cfg.Tokens}
+	if v, ok := cfg.Tokens.(configVersioner); ok {
+		s.tokens = newTokenCache(cfg.Tokens, v, time.Now)
+	}
 	s.routes()
 	return s, nil
 }

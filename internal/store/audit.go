@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"iter"
 	"time"
@@ -285,7 +286,15 @@ func (s *Store) query(ctx context.Context, q string, args []any, row func(scan f
 		defer r.Close()
 		rows = r
 	} else {
-		r, err := s.rdb.QueryContext(ctx, q, args...)
+		var (
+			r   *sql.Rows
+			err error
+		)
+		if st := s.rstmts.prepared(ctx, q); st != nil {
+			r, err = st.QueryContext(ctx, args...)
+		} else {
+			r, err = s.rdb.QueryContext(ctx, q, args...)
+		}
 		if err != nil {
 			return err
 		}

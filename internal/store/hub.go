@@ -63,7 +63,7 @@ func (s *Store) Accept(ctx context.Context, doc *routing.Document, deliveries []
 	if err != nil {
 		return fmt.Errorf("store: accept %s: %w", doc.ID, err)
 	}
-	err = s.InTx(ctx, func(tx Tx) error {
+	err = s.writeTx(ctx, func(tx Tx) error {
 		dup, err := findDuplicate(ctx, tx, doc)
 		if err != nil {
 			return err
@@ -513,7 +513,7 @@ func (s *Store) UpdateDelivery(ctx context.Context, d *routing.Delivery, from []
 	}
 	q += " RETURNING " + deliveryColumns
 	var updated *routing.Delivery
-	err := s.InTx(ctx, func(tx Tx) error {
+	err := s.writeTx(ctx, func(tx Tx) error {
 		var r deliveryRow
 		switch err := tx.QueryRow(ctx, q, args...).Scan(r.dest()...); {
 		case isNoRows(err):
@@ -555,12 +555,30 @@ func (s *Store) DocumentEvents(ctx context.Context, document string) ([]*archive
 	return out, nil
 }
 
+// HasStatus reports whether agency sent a status packet with code about
+// document (the hub id of a document): the status's row, committed with
+// its status.received event, refers to it.
+func (s *Store) HasStatus(ctx context.Context, document string, agency agencyids.Code, code envelope.StatusCode) (bool, error) {
+	// The conditions repeat those of the partial index documents_ref.
+	const q = "SELECT 1 FROM documents WHERE ref <> '' AND ref = $1 AND kind = 'status' AND sender = $2 AND status_code = $3 LIMIT 1"
+	found := false
+	err := s.query(ctx, q, []any{document, string(agency), int(code)}, func(scan func(...any) error) error {
+		found = true
+		var one int
+		return scan(&one)
+	})
+	if err != nil {
+		return false, fmt.Errorf("store: status %02d of %s about %s: %w", int(code), agency, document, err)
+	}
+	return found, nil
+}
+
 // AppendEvents appends events in a transaction of their own.
 func (s *Store) AppendEvents(ctx context.Context, events ...*archive.Event) error {
 	if len(events) == 0 {
 		return nil
 	}
-	if err := s.InTx(ctx, func(tx Tx) error { return s.AppendAudit(ctx, tx, events...) }); err != nil {
+	if err := s.writeTx(ctx, func(tx Tx) error { return s.AppendAudit(ctx, tx, events...) }); err != nil {
 		return fmt.Errorf("store: append events: %w", err)
 	}
 	return nil
@@ -614,10 +632,11 @@ func (s *Store) readTx(ctx context.Context, fn func(tx Tx) error) error {
 		defer t.Rollback(context.WithoutCancel(ctx))
 		return fn(&pgTx{t})
 	}
+	s.rstmts.prepareWanted(ctx)
 	t, err := s.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
 	defer t.Rollback()
-	return fn(&sqlTx{t})
+	return fn(&sqlTx{t, s.rstmts})
 }

@@ -57,6 +57,9 @@ type Store struct {
 
 	wdb *sql.DB // SQLite: the single writer connection
 	rdb *sql.DB // SQLite: read-only pool
+	// SQLite: the prepared statements of wdb and rdb.
+	wstmts, rstmts *stmtCache
+	group          group // SQLite: group commit of writes
 }
 
 // Open connects to the database named by url and, unless opts.NoMigrate,
@@ -160,7 +163,9 @@ func (s *Store) openSQLite(ctx context.Context, url string, opts Options) error 
 		readers = 4
 	}
 	rdb.SetMaxOpenConns(readers)
+	rdb.SetMaxIdleConns(readers) // kept open, with their prepared statements
 	s.dialect, s.wdb, s.rdb = SQLite, wdb, rdb
+	s.wstmts, s.rstmts = newStmtCache(wdb), newStmtCache(rdb)
 	return nil
 }
 
@@ -173,5 +178,7 @@ func (s *Store) Close() error {
 		s.pool.Close()
 		return nil
 	}
+	s.rstmts.close()
+	s.wstmts.close()
 	return errors.Join(s.rdb.Close(), s.wdb.Close())
 }

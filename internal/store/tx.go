@@ -89,6 +89,7 @@ func (s *Store) pgTx(ctx context.Context, fn func(tx Tx) error) error {
 }
 
 func (s *Store) sqliteTx(ctx context.Context, fn func(tx Tx) error) error {
+	s.wstmts.prepareWanted(ctx)
 	t, err := s.wdb.BeginTx(ctx, nil) // BEGIN IMMEDIATE (_txlock)
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
@@ -99,7 +100,7 @@ func (s *Store) sqliteTx(ctx context.Context, fn func(tx Tx) error) error {
 			_ = t.Rollback()
 		}
 	}()
-	if err := fn(&sqlTx{t}); err != nil {
+	if err := fn(&sqlTx{t, s.wstmts}); err != nil {
 		return err
 	}
 	done = true
@@ -163,12 +164,24 @@ func (r pgRow) Scan(dest ...any) error {
 	return nil
 }
 
-type sqlTx struct{ tx *sql.Tx }
+// sqlTx runs statements prepared once per connection when it can.
+type sqlTx struct {
+	tx    *sql.Tx
+	stmts *stmtCache
+}
 
 func (t *sqlTx) Dialect() Dialect { return SQLite }
 
 func (t *sqlTx) Exec(ctx context.Context, q string, args ...any) (int64, error) {
-	res, err := t.tx.ExecContext(ctx, q, args...)
+	var (
+		res sql.Result
+		err error
+	)
+	if st := t.stmts.get(q); st != nil {
+		res, err = t.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	} else {
+		res, err = t.tx.ExecContext(ctx, q, args...)
+	}
 	if err != nil {
 		return 0, err
 	}
@@ -176,10 +189,16 @@ func (t *sqlTx) Exec(ctx context.Context, q string, args ...any) (int64, error) 
 }
 
 func (t *sqlTx) Query(ctx context.Context, q string, args ...any) (Rows, error) {
+	if st := t.stmts.get(q); st != nil {
+		return t.tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+	}
 	return t.tx.QueryContext(ctx, q, args...)
 }
 
 func (t *sqlTx) QueryRow(ctx context.Context, q string, args ...any) Row {
+	if st := t.stmts.get(q); st != nil {
+		return sqlRow{t.tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)}
+	}
 	return sqlRow{t.tx.QueryRowContext(ctx, q, args...)}
 }
 

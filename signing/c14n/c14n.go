@@ -56,6 +56,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // Method is a canonicalization algorithm.
@@ -314,6 +315,7 @@ func canonicalize(w io.Writer, r io.Reader, o Options) (*canonicalizer, error) {
 	}
 	pf := newPrefilter(r, c.maxToken, o.textChunk)
 	c.pf = pf
+	defer c.release()
 	d := xml.NewDecoder(pf)
 	d.Strict = true
 	d.CharsetReader = func(label string, _ io.Reader) (io.Reader, error) {
@@ -347,6 +349,7 @@ type attr struct {
 
 type canonicalizer struct {
 	w         *bufio.Writer
+	pooledW   bool // w is from outBufs
 	method    Method
 	exclusive bool
 	comments  bool
@@ -410,9 +413,27 @@ func newCanonicalizer(w io.Writer, o Options) (*canonicalizer, error) {
 	if bw, ok := w.(*bufio.Writer); ok && bw.Size() >= 4096 {
 		c.w = bw
 	} else {
-		c.w = bufio.NewWriterSize(w, 32<<10)
+		c.w = outBufs.Get().(*bufio.Writer)
+		c.w.Reset(w)
+		c.pooledW = true
 	}
 	return c, nil
+}
+
+// outBufs holds the output buffers of finished canonicalizers.
+var outBufs = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 32<<10) }}
+
+// release gives the buffers back once the canonicalizer has finished
+// (flushed or failed); c neither reads nor writes again.
+func (c *canonicalizer) release() {
+	if c.pooledW {
+		c.w.Reset(nil)
+		outBufs.Put(c.w)
+		c.w, c.pooledW = nil, false
+	}
+	if c.pf != nil {
+		c.pf.release()
+	}
 }
 
 func (c *canonicalizer) fail(kind error, r reason, msg string) error {

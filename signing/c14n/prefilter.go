@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 )
 
 // prefilter sits between the input and encoding/xml. It does, on the raw
@@ -87,7 +88,19 @@ func newPrefilter(r io.Reader, maxToken, textChunk int) *prefilter {
 	if textChunk <= 0 {
 		textChunk = defaultTextChunk
 	}
-	return &prefilter{src: r, buf: make([]byte, 32<<10), max: int64(maxToken), textChunk: textChunk}
+	return &prefilter{src: r, buf: *prefilterBufs.Get().(*[]byte), max: int64(maxToken), textChunk: textChunk}
+}
+
+// prefilterBufs holds the input buffers of finished prefilters.
+var prefilterBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
+// release gives the buffer back; f is not read again.
+func (f *prefilter) release() {
+	if f.buf != nil {
+		b := f.buf
+		f.buf, f.r, f.w = nil, 0, 0
+		prefilterBufs.Put(&b)
+	}
 }
 
 var errReadFailed = errors.New("c14n: reading input")

@@ -1,0 +1,102 @@
+package store_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/edocgw/edocgw/agencyids"
+	"github.com/edocgw/edocgw/archive"
+	"github.com/edocgw/edocgw/envelope"
+	"github.com/edocgw/edocgw/internal/store"
+	"github.com/edocgw/edocgw/internal/store/storetest"
+	"github.com/edocgw/edocgw/routing"
+)
+
+// acceptArgs is document i with one pull delivery and two events; docs
+// with the same key repeat one another's DocumentId.
+func acceptArgs(i, key int) (*routing.Document, []*routing.Delivery, []*archive.Event) {
+	id := fmt.Sprintf("doc%05d", i)
+	doc := &routing.Document{ID: id, Kind: envelope.KindDocument, From: "000.00.00.G22", EdxmlID: fmt.Sprintf("edxml-%d", key),
+		Digest: sha256.Sum256([]byte(id)), Size: 10, Via: "agency:000.00.00.G22", ReceivedAt: time.Now(),
+		Recipients: []agencyids.Code{"000.00.00.H41"}}
+	del := &routing.Delivery{ID: id + "-d", Recipient: "000.00.00.H41", Route: routing.RoutePull, State: routing.StateQueued}
+	events := []*archive.Event{
+		{Kind: "document.accepted", Actor: doc.Via, Agency: doc.From, Document: id},
+		{Kind: "delivery.queued", Actor: "hub", Agency: del.Recipient, Document: id, Delivery: del.ID},
+	}
+	return doc, []*routing.Delivery{del}, events
+}
+
+// TestGroupCommit accepts documents from many goroutines at once, some
+// of them repeats: each original is committed whole with its delivery and
+// events, each repeat commits nothing and names an original, and the
+// audit chain is whole.
+func TestGroupCommit(t *testing.T) {
+	t.Parallel()
+	for name, open := range map[string]storetest.Open{"sqlite": openSQLite, "postgres": openPostgres} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			s := open(t, store.Options{})
+			ctx := context.Background()
+			const n, keys = 200, 150
+			errs := make([]error, n)
+			var wg sync.WaitGroup
+			for i := range n {
+				wg.Go(func() {
+					doc, dels, events := acceptArgs(i, i%keys)
+					errs[i] = s.Accept(ctx, doc, dels, events)
+				})
+			}
+			// A cancelled caller, meanwhile.
+			cancelled, cancel := context.WithCancel(ctx)
+			cancel()
+			wg.Go(func() {
+				doc, dels, events := acceptArgs(n, n)
+				if err := s.Accept(cancelled, doc, dels, events); err == nil {
+					t.Error("accepted with a cancelled context")
+				}
+			})
+			wg.Wait()
+			winners := map[int]string{}
+			for i, err := range errs {
+				var dup *routing.DuplicateError
+				switch {
+				case err == nil:
+					if w, ok := winners[i%keys]; ok {
+						t.Errorf("doc %d accepted, and %s with the same DocumentId", i, w)
+					}
+					winners[i%keys] = fmt.Sprintf("doc%05d", i)
+				case errors.As(err, &dup):
+				default:
+					t.Errorf("doc %d: %v", i, err)
+				}
+			}
+			if len(winners) != keys {
+				t.Fatalf("%d documents accepted; want %d", len(winners), keys)
+			}
+			for i, err := range errs {
+				var dup *routing.DuplicateError
+				if errors.As(err, &dup) && dup.FirstID != winners[i%keys] {
+					t.Errorf("doc %d: duplicate of %s, accepted was %s", i, dup.FirstID, winners[i%keys])
+				}
+			}
+			for _, id := range winners {
+				if _, err := s.Document(ctx, id); err != nil {
+					t.Fatal(err)
+				}
+				if ds, err := s.Deliveries(ctx, id); err != nil || len(ds) != 1 {
+					t.Fatalf("deliveries of %s: %v, %v", id, ds, err)
+				}
+				if es, err := s.DocumentEvents(ctx, id); err != nil || len(es) != 2 {
+					t.Fatalf("events of %s: %d, %v", id, len(es), err)
+				}
+			}
+			storetest.VerifyAll(t, s, 2*keys)
+		})
+	}
+}
