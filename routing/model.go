@@ -211,6 +211,9 @@ type Delivery struct {
 	Remote    string
 	CreatedAt time.Time
 	UpdatedAt time.Time
+	// RequeuedAt is when an operator last requeued it (Resend); the retry
+	// horizon counts from then. Zero: never.
+	RequeuedAt time.Time
 }
 
 // InboxItem is a pending pull delivery with what an inbox listing shows
@@ -286,6 +289,12 @@ type Store interface {
 	// claimed with, given as claimed); else it returns ErrStateConflict
 	// and writes nothing.
 	UpdateDelivery(ctx context.Context, d *Delivery, from []DeliveryState, claimed time.Time, events []*archive.Event) error
+	// RequeueDelivery writes d's Route, Peer, State, Attempts,
+	// NextAttemptAt, LeaseUntil, LastError and RequeuedAt (required)
+	// if the stored state is one
+	// of from (never StateSending); else it returns ErrStateConflict and
+	// writes nothing. Resend plans a dead delivery's route anew with it.
+	RequeueDelivery(ctx context.Context, d *Delivery, from []DeliveryState, events []*archive.Event) error
 	// DocumentEvents returns the audit events of a document and of the
 	// documents that refer to it (Ref), in chain order.
 	DocumentEvents(ctx context.Context, document string) ([]*archive.Event, error)

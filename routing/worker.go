@@ -95,7 +95,7 @@ func (h *Hub) deliver(ctx context.Context, d *Delivery) {
 			ev.Kind = "delivery.forwarded"
 			ev.Details = detailsJSON(map[string]any{"attempt": d.Attempts, "peer": d.Peer, "remote": o.remote})
 		}
-	case o.permanent || now.Sub(d.CreatedAt) >= h.o.DeadAfter:
+	case o.permanent || now.Sub(horizonStart(d)) >= h.o.DeadAfter:
 		d.State, d.LastError = StateDead, o.err.Error()
 		ev.Kind = "delivery.dead"
 		ev.Details = detailsJSON(map[string]any{"attempt": d.Attempts, "error": o.err.Error(), "permanent": o.permanent})
@@ -112,6 +112,15 @@ func (h *Hub) deliver(ctx context.Context, d *Delivery) {
 		// away: the claim expires and the delivery is tried again.
 		h.o.Logger.Warn("record delivery outcome", "delivery", d.ID, "err", err)
 	}
+}
+
+// horizonStart is when a delivery's retry horizon began: its creation,
+// or the operator's last requeue.
+func horizonStart(d *Delivery) time.Time {
+	if d.RequeuedAt.After(d.CreatedAt) {
+		return d.RequeuedAt
+	}
+	return d.CreatedAt
 }
 
 // backoff is the wait before attempt n+1: RetryBase·2^(n-1), capped at

@@ -2,13 +2,18 @@ package main_test
 
 import (
 	"context"
+	"encoding/pem"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
 
 	"github.com/edocgw/edocgw/agencyids"
@@ -60,7 +65,12 @@ func (s shooter) shot(ctx context.Context, name string) {
 // TestUIBrowser drives the console of a real `edocgw serve` in headless
 // Chromium: a clerk signs in, finds a document sent through the hub and
 // opens its timeline; a clerk of another agency gets 404 and finds
-// nothing; a wrong password is shown at the field and 5 lock the account.
+// nothing; a push that its endpoint refused for good is dead until an
+// admin fixes the endpoint and the clerk resends it, then delivered; the
+// admin's directory (a bad code shown at its field), routes and overview;
+// an auditor downloads a bundle that `edocgw audit verify-bundle`
+// accepts and verifies the audit chain; a wrong password is shown at the
+// field and 5 lock the account.
 func TestUIBrowser(t *testing.T) {
 	exe := chromium(t)
 	shots := shooter{t: t}
@@ -79,7 +89,27 @@ func TestUIBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := newGateway(t, embedded(), root)
+	// The finance department's system: /wrong refuses for good (404), /inbox takes.
+	var (
+		mu     sync.Mutex
+		pushed []string
+	)
+	endpoint := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/inbox" {
+			http.Error(w, "no such mailbox", http.StatusNotFound)
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		pushed = append(pushed, r.Header.Get("Edocgw-Document-Id"))
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(endpoint.Close)
+	pushCA := filepath.Join(t.TempDir(), "push-ca.pem")
+	if err := os.WriteFile(pushCA, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: endpoint.Certificate().Raw}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	g := newGateway(t, embedded(), root, "--push-ca", pushCA)
 	g.start()
 	s := newParty(t, pki, sender, "UBND tỉnh Tây Ninh")
 	d := newParty(t, pki, dept1, "Sở Nội vụ")
@@ -87,6 +117,9 @@ func TestUIBrowser(t *testing.T) {
 	for _, p := range []*party{s, d, o} {
 		g.admin("agency", "add", string(p.a.Code), "--name", p.a.Name, "--cert", p.cert, "--token-file", p.tok)
 	}
+	fin := newParty(t, pki, dept2, "Sở Tài chính")
+	g.admin("agency", "add", string(dept2), "--name", fin.a.Name, "--cert", fin.cert, "--push", endpoint.URL+"/wrong")
+	g.admin("peer", "add", "truc-quoc-gia", "--url", "https://truc.example.gov.vn")
 	const password = "mật khẩu thử nghiệm"
 	pwFile := filepath.Join(t.TempDir(), "pw")
 	if err := os.WriteFile(pwFile, []byte(password+"\n"), 0o600); err != nil {
@@ -95,6 +128,7 @@ func TestUIBrowser(t *testing.T) {
 	g.admin("user", "add", "lan", "--role", "clerk", "--agency", string(sender), "--password-file", pwFile)
 	g.admin("user", "add", "minh", "--role", "clerk", "--agency", string(outsider), "--password-file", pwFile)
 	g.admin("user", "add", "kiem-toan", "--role", "auditor", "--password-file", pwFile)
+	g.admin("user", "add", "quan-tri", "--role", "admin", "--password-file", pwFile)
 
 	// The province sends a document to the department, which reports 01 and 03.
 	const subject = "V/v triển khai cổng thông tin văn thư"
@@ -186,7 +220,7 @@ func TestUIBrowser(t *testing.T) {
 		t.Fatalf("the link went to %s", loc)
 	}
 	page := text(lan, "main")
-	for _, want := range []string{subject, "Sở Nội vụ", "Trục đã tiếp nhận", "Đã lưu bản gốc", "Đã đến", "Đã tiếp nhận", "01", "03"} {
+	for _, want := range []string{subject, "Sở Nội vụ", "Trục đã tiếp nhận", "Đã lưu bản gốc", "Đã đến", "Đã tiếp nhận", "01", "03", "van-ban.pdf"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("the timeline lacks %q:\n%s", want, page)
 		}
@@ -199,6 +233,7 @@ func TestUIBrowser(t *testing.T) {
 		run(lan, "English", chromedp.EmulateViewport(1280, 900), chromedp.Navigate(g.url+"/ui/documents?lang=en"),
 			chromedp.WaitVisible(chromedp.CSS("#documents")))
 		shots.shot(lan, "documents-en")
+		run(lan, "Vietnamese again", chromedp.Navigate(g.url+"/ui/documents?lang=vi"), chromedp.WaitVisible(chromedp.CSS("#search")))
 	}
 
 	// A clerk of another agency: 404 by URL, nothing by search.
@@ -218,12 +253,179 @@ func TestUIBrowser(t *testing.T) {
 		t.Fatalf("another agency's search: %q", got)
 	}
 
-	// The auditor's log.
+	// A document to the finance department, whose endpoint refuses it.
+	const subject2 = "V/v quyết toán ngân sách năm 2026"
+	doc2, err := s.a.SignedDocument(hubtest.Doc{To: []agencyids.Code{dept2}, Number: "89", Notation: "UBND-TC", Subject: subject2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, errs, code = g.client("send", s.write(t, "doc2.edxml", doc2), "--token-file", s.tok)
+	if code != 0 || !strings.HasPrefix(out, "ACCEPTED ") {
+		t.Fatalf("send: %d %s%s", code, out, errs)
+	}
+	doc2ID := strings.Fields(out)[1]
+	doc2Page := g.url + "/ui/documents/" + doc2ID
+	waitFor := func(ctx context.Context, url, sel, want string) {
+		t.Helper()
+		deadline := time.Now().Add(60 * time.Second)
+		for {
+			run(ctx, "load "+url, chromedp.Navigate(url), chromedp.WaitVisible(chromedp.CSS(sel)))
+			got := text(ctx, sel)
+			if strings.Contains(got, want) {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: %s never showed %q:\n%s\nserver log:\n%s", url, sel, want, got, g.stderr.String())
+			}
+			time.Sleep(300 * time.Millisecond)
+		}
+	}
+	dept2Sel := "#recipient-" + strings.ReplaceAll(string(dept2), ".", "\\.")
+	waitFor(lan, doc2Page, dept2Sel, "Ngừng chuyển do lỗi")
+	if got := text(lan, dept2Sel); !strings.Contains(got, "từ chối văn bản (HTTP 404)") {
+		t.Fatalf("the dead letter's error in plain words:\n%s", got)
+	}
+	shots.shot(lan, "document-dead")
+
+	// The clerk resends before the endpoint is fixed: it dies again.
+	submit(lan, dept2Sel+" button.resend")
+	if got := text(lan, "#notice"); !strings.Contains(got, "gửi lại") {
+		t.Fatalf("no confirmation of the resend: %q", got)
+	}
+	waitFor(lan, doc2Page, dept2Sel, "Ngừng chuyển do lỗi")
+
+	// The admin: the overview shows the dead letter; the directory refuses a
+	// bad code at its field, takes a good one, fixes the endpoint; a route.
+	adm := newBrowserCtx()
+	signIn(adm, "quan-tri", password)
+	run(adm, "overview", chromedp.WaitVisible(chromedp.CSS("#chart")))
+	if got := text(adm, "#dead-list"); !strings.Contains(got, doc2ID) {
+		t.Fatalf("the overview lacks the dead letter:\n%s", got)
+	}
+	if got := text(adm, "#dead"); got != "1" {
+		t.Fatalf("dead letters: %q", got)
+	}
+	shots.shot(adm, "overview")
+	run(adm, "directory", chromedp.Navigate(g.url+"/ui/admin/agencies"), chromedp.WaitVisible(chromedp.CSS("#agencies")))
+	if got := text(adm, "#agencies"); !strings.Contains(got, "Sở Tài chính") || !strings.Contains(got, "Trục đẩy đến") {
+		t.Fatalf("the directory:\n%s", got)
+	}
+	shots.shot(adm, "admin-agencies")
+	submit(adm, "#add-agency")
+	run(adm, "bad code", chromedp.WaitVisible(chromedp.CSS("#agency-form")),
+		chromedp.SetValue(chromedp.CSS("#code"), "000.13.H53"),
+		chromedp.SetValue(chromedp.CSS("#name"), "Sở Khoa học và Công nghệ"),
+		chromedp.SetValue(chromedp.CSS("#parent"), string(sender)))
+	submit(adm, "#save-agency")
+	if got := text(adm, "#code-error"); !strings.Contains(got, "Mã định danh không hợp lệ") {
+		t.Fatalf("the bad code's message: %q", got)
+	}
+	shots.shot(adm, "admin-agency-error")
+	run(adm, "good code", chromedp.SetValue(chromedp.CSS("#code"), "000.00.13.H53"))
+	submit(adm, "#save-agency")
+	if got := text(adm, "#notice"); !strings.Contains(got, "Đã lưu") {
+		t.Fatalf("after adding: %q", got)
+	}
+	if got := text(adm, "#facts"); !strings.Contains(got, "Sở Khoa học và Công nghệ") || !strings.Contains(got, string(sender)) {
+		t.Fatalf("the new agency:\n%s", got)
+	}
+	run(adm, "fix the endpoint", chromedp.Navigate(g.url+"/ui/admin/agencies/"+string(dept2)), chromedp.WaitVisible(chromedp.CSS("#delivery-form")),
+		chromedp.SetValue(chromedp.CSS("#push_url"), "http://127.0.0.1/inbox"))
+	submit(adm, "#save-delivery")
+	if got := text(adm, "#push_url-error"); !strings.Contains(got, "https://") {
+		t.Fatalf("an http endpoint: %q", got)
+	}
+	run(adm, "fix the endpoint", chromedp.SetValue(chromedp.CSS("#push_url"), endpoint.URL+"/inbox"))
+	submit(adm, "#save-delivery")
+	if got := text(adm, "#agency-mode"); !strings.Contains(got, endpoint.URL+"/inbox") {
+		t.Fatalf("the endpoint was not saved: %q", got)
+	}
+	shots.shot(adm, "admin-agency")
+	run(adm, "routes", chromedp.Navigate(g.url+"/ui/admin/routes"), chromedp.WaitVisible(chromedp.CSS("#route-form")),
+		chromedp.SetValue(chromedp.CSS("#pattern"), "G2"))
+	submit(adm, "#add-route")
+	if got := text(adm, "#pattern-error"); !strings.Contains(got, "Mẫu tuyến không hợp lệ") {
+		t.Fatalf("a bad pattern: %q", got)
+	}
+	run(adm, "route", chromedp.SetValue(chromedp.CSS("#pattern"), "G22"))
+	submit(adm, "#add-route")
+	if got := text(adm, "#routes"); !strings.Contains(got, "G22") || !strings.Contains(got, "truc-quoc-gia") {
+		t.Fatalf("the route table:\n%s", got)
+	}
+	shots.shot(adm, "admin-routes")
+	run(adm, "users", chromedp.Navigate(g.url+"/ui/admin/users"), chromedp.WaitVisible(chromedp.CSS("#users")))
+	shots.shot(adm, "admin-users")
+
+	// Now the clerk's resend goes through: delivered, and the timeline says who.
+	run(lan, "back to the document", chromedp.Navigate(doc2Page), chromedp.WaitVisible(chromedp.CSS(dept2Sel+" button.resend")))
+	submit(lan, dept2Sel+" button.resend")
+	waitFor(lan, doc2Page, dept2Sel, "Đã chuyển đến nơi nhận")
+	got := text(lan, dept2Sel)
+	for _, want := range []string{"Được gửi lại", "clerk:lan", "Đã đẩy đến hệ thống nơi nhận"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the delivered timeline lacks %q:\n%s", want, got)
+		}
+	}
+	mu.Lock()
+	if len(pushed) != 1 || pushed[0] != doc2ID {
+		t.Fatalf("the endpoint got %v", pushed)
+	}
+	mu.Unlock()
+	shots.shot(lan, "document-resent")
+
+	// The auditor: the document's record, its bundle downloaded and
+	// verified offline, the chain verified.
+	kt := newBrowserCtx()
+	signIn(kt, "kiem-toan", password)
+	run(kt, "audit log", chromedp.WaitVisible(chromedp.CSS("#events")))
+	shots.shot(kt, "audit")
+	run(kt, "record", chromedp.Navigate(g.url+"/ui/records/"+docID), chromedp.WaitVisible(chromedp.CSS("#verification")))
+	if got := text(kt, "#signature-state"); !strings.Contains(got, "Chữ ký số hợp lệ") {
+		t.Fatalf("the record's signature: %q", got)
+	}
+	if got := text(kt, "#events"); !strings.Contains(got, "document.accepted") || !strings.Contains(got, "status.received") {
+		t.Fatalf("the record's events:\n%s", got)
+	}
+	shots.shot(kt, "record")
+	downloads := t.TempDir()
+	progress := chromedp.Events(kt, browser.DownloadProgress)
+	run(kt, "download the bundle", chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		_, err := chromedp.Call(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
+			Behavior: browser.SetDownloadBehaviorBehaviorAllowAndName, DownloadPath: downloads, EventsEnabled: ptrTo(true)})
+		return err
+	}), chromedp.Click(chromedp.CSS("#export")))
+	var bundleFile string
+	for ev, err := range progress {
+		if err != nil {
+			t.Fatalf("download: %v", err)
+		}
+		if ev.State == browser.DownloadProgressStateCanceled {
+			t.Fatal("the download was cancelled")
+		}
+		if ev.State == browser.DownloadProgressStateCompleted {
+			bundleFile = filepath.Join(downloads, ev.GUID)
+			break
+		}
+	}
+	out, errs, code = runEdocgw(t, "audit", "verify-bundle", "--hub-cert", filepath.Join(g.data, "pki", "hub-sign-cert.pem"), bundleFile)
+	if code != 0 || !strings.HasPrefix(out, "VALID ") || !strings.Contains(out, "document="+docID) {
+		t.Fatalf("verify-bundle of the downloaded bundle: exit %d\n%s%s", code, out, errs)
+	}
+	run(kt, "chain", chromedp.Navigate(g.url+"/ui/audit/chain"), chromedp.WaitVisible(chromedp.CSS("#verify-form")),
+		chromedp.Click(chromedp.CSS("#originals")))
+	submit(kt, "#verify")
+	if got := text(kt, "#verdict"); !strings.Contains(got, "TOÀN VẸN") {
+		t.Fatalf("the chain verification: %q\n%s", got, text(kt, "main"))
+	}
+	shots.shot(kt, "audit-chain")
+	run(kt, "overview", chromedp.Navigate(g.url+"/ui/overview"), chromedp.WaitVisible(chromedp.CSS("#chart")))
+	if got := text(kt, "#dead"); got != "0" {
+		t.Fatalf("dead letters after the resend: %q", got)
+	}
 	if shots.dir != "" {
-		a := newBrowserCtx()
-		signIn(a, "kiem-toan", password)
-		run(a, "audit log", chromedp.WaitVisible(chromedp.CSS("#events")))
-		shots.shot(a, "audit")
+		run(kt, "narrow overview", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile), chromedp.Reload(),
+			chromedp.WaitVisible(chromedp.CSS("#chart")))
+		shots.shot(kt, "overview-narrow")
 	}
 
 	// Five wrong passwords lock the account; the right one is refused then.
@@ -252,3 +454,5 @@ func TestUIBrowser(t *testing.T) {
 		}
 	}
 }
+
+func ptrTo[T any](v T) *T { return &v }

@@ -87,7 +87,7 @@ func commands() []*command {
 			{name: "list", summary: "list the routes", run: runRouteList},
 			{name: "remove", summary: "remove a route", run: runRouteRemove},
 		}},
-		{name: "user", summary: "accounts of the web console", sub: []*command{{name: "add", summary: "add a clerk, auditor or admin with a password from a file", run: runUserAdd}}},
+		{name: "user", summary: "accounts of the web console", sub: userCommands()},
 		{name: "vxp", summary: "document-management systems on the national axis's SDK protocol (XroadVnpt)", sub: vxpCommands()},
 		{name: "token", summary: "bearer tokens of auditors and admins", sub: []*command{
 			{name: "add", summary: "issue a token for an auditor or an admin", run: runTokenAdd},

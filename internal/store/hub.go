@@ -26,7 +26,7 @@ var _ routing.Store = (*Store)(nil)
 
 const (
 	documentColumns = "id, kind, sender, edxml_id, number, notation, business, status_code, ref, subject, digest, size, via, received_at, recipients"
-	deliveryColumns = "id, document, recipient, route, peer, state, attempts, next_attempt_at, lease_until, last_error, remote, created_at, updated_at"
+	deliveryColumns = "id, document, recipient, route, peer, state, attempts, next_attempt_at, lease_until, last_error, remote, created_at, updated_at, requeued_at"
 )
 
 // prefixed qualifies each of a comma-separated column list with alias.
@@ -78,10 +78,10 @@ func (s *Store) Accept(ctx context.Context, doc *routing.Document, deliveries []
 			return err
 		}
 		for _, d := range deliveries {
-			if _, err := tx.Exec(ctx, "INSERT INTO deliveries ("+deliveryColumns+") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+			if _, err := tx.Exec(ctx, "INSERT INTO deliveries ("+deliveryColumns+") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
 				d.ID, d.Document, string(d.Recipient), string(d.Route), d.Peer, string(d.State), d.Attempts,
 				s.timeArg(d.NextAttemptAt), s.nullTime(d.LeaseUntil), d.LastError, d.Remote,
-				s.timeArg(d.CreatedAt), s.timeArg(d.UpdatedAt)); err != nil {
+				s.timeArg(d.CreatedAt), s.timeArg(d.UpdatedAt), s.nullTime(d.RequeuedAt)); err != nil {
 				return fmt.Errorf("delivery %s: %w", d.ID, err)
 			}
 		}
@@ -362,12 +362,13 @@ type deliveryRow struct {
 	d                                        routing.Delivery
 	recipient, route, state                  string
 	nextAt, leaseUntil, createdAt, updatedAt any
+	requeuedAt                               any
 }
 
 func (r *deliveryRow) dest() []any {
 	d := &r.d
 	return []any{&d.ID, &d.Document, &r.recipient, &r.route, &d.Peer, &r.state, &d.Attempts, &r.nextAt,
-		&r.leaseUntil, &d.LastError, &d.Remote, &r.createdAt, &r.updatedAt}
+		&r.leaseUntil, &d.LastError, &d.Remote, &r.createdAt, &r.updatedAt, &r.requeuedAt}
 }
 
 func (s *Store) delivery(r *deliveryRow) (*routing.Delivery, error) {
@@ -376,7 +377,7 @@ func (s *Store) delivery(r *deliveryRow) (*routing.Delivery, error) {
 	for _, t := range []struct {
 		dst *time.Time
 		v   any
-	}{{&d.NextAttemptAt, r.nextAt}, {&d.LeaseUntil, r.leaseUntil}, {&d.CreatedAt, r.createdAt}, {&d.UpdatedAt, r.updatedAt}} {
+	}{{&d.NextAttemptAt, r.nextAt}, {&d.LeaseUntil, r.leaseUntil}, {&d.CreatedAt, r.createdAt}, {&d.UpdatedAt, r.updatedAt}, {&d.RequeuedAt, r.requeuedAt}} {
 		var err error
 		if *t.dst, err = s.parseNullTime(t.v); err != nil {
 			return nil, fmt.Errorf("delivery %s: %w", d.ID, err)

@@ -3,7 +3,11 @@ package ui
 import (
 	"errors"
 	"fmt"
+	"io"
+	"mime"
 	"net/http"
+	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -67,6 +71,7 @@ type stateCount struct {
 
 type documentsData struct {
 	Form   searchForm
+	Fields *form // the messages at the fields
 	Error  string
 	Rows   []documentRow
 	More   string // the next page's URL
@@ -81,10 +86,10 @@ func (c *Console) documents(w http.ResponseWriter, r *http.Request, sess *store.
 	q := r.URL.Query()
 	f := searchForm{Dir: q.Get("dir"), Number: strings.TrimSpace(q.Get("number")), Subject: strings.TrimSpace(q.Get("subject")),
 		Counterpart: strings.TrimSpace(q.Get("counterpart")), From: q.Get("from"), To: q.Get("to"), State: q.Get("state")}
-	data := documentsData{Form: f, States: allStates}
+	data := documentsData{Form: f, States: allStates, Fields: newForm()}
 	dq, err := f.query(c.scope(sess.User.Agency), q.Get("before"))
 	if err != nil {
-		data.Error = l.T("bad input") + ": " + err.Error()
+		data.Error, data.Fields = l.T("bad input")+": "+err.Error(), fieldForm(l, err)
 		c.render(w, r, http.StatusBadRequest, "documents", sess, "documents", data)
 		return
 	}
@@ -128,6 +133,26 @@ func (c *Console) documents(w http.ResponseWriter, r *http.Request, sess *store.
 	c.render(w, r, http.StatusOK, "documents", sess, "documents", data)
 }
 
+// badField is an error about one field of a search form.
+type badField struct {
+	field, key string // the field, and the message's key in messages
+	err        error
+}
+
+func (e *badField) Error() string { return e.field + ": " + e.err.Error() }
+func (e *badField) Unwrap() error { return e.err }
+
+// fieldForm makes the form that shows err next to its field, if err is
+// about one.
+func fieldForm(l lang, err error) *form {
+	f := newForm()
+	var bf *badField
+	if errors.As(err, &bf) {
+		f.fail(bf.field, l.T(bf.key))
+	}
+	return f
+}
+
 // query checks the form and makes the store's query of it.
 func (f searchForm) query(scope []agencyids.Code, before string) (store.DocumentQuery, error) {
 	q := store.DocumentQuery{Scope: scope, Number: f.Number, Subject: f.Subject, Before: before, Limit: pageSize}
@@ -138,29 +163,37 @@ func (f searchForm) query(scope []agencyids.Code, before string) (store.Document
 	case "received":
 		q.Direction = store.DirReceived
 	default:
-		return q, fmt.Errorf("direction %q", f.Dir)
+		return q, &badField{"dir", "bad choice", fmt.Errorf("direction %q", f.Dir)}
 	}
 	if f.Counterpart != "" {
 		q.Counterpart = agencyids.Code(f.Counterpart)
 		if !q.Counterpart.Valid() {
-			return q, fmt.Errorf("agency code %q", f.Counterpart)
+			return q, &badField{"counterpart", "bad code", fmt.Errorf("agency code %q", f.Counterpart)}
 		}
 	}
 	var err error
 	if q.From, err = day(f.From, 0); err != nil {
-		return q, err
+		return q, &badField{"from", "bad date", err}
 	}
 	if q.To, err = day(f.To, 24*time.Hour); err != nil { // the whole last day
-		return q, err
+		return q, &badField{"to", "bad date", err}
+	}
+	if !q.From.IsZero() && !q.To.IsZero() && !q.To.After(q.From) {
+		return q, &badField{"to", "date order", fmt.Errorf("%s is before %s", f.To, f.From)}
 	}
 	if f.State != "" {
 		q.State = routing.DeliveryState(f.State)
 		if !containsState(allStates, q.State) {
-			return q, fmt.Errorf("state %q", f.State)
+			return q, &badField{"state", "bad choice", fmt.Errorf("state %q", f.State)}
 		}
 	}
-	if len(f.Number) > 200 || len(f.Subject) > 200 || len(before) > 64 {
-		return q, errors.New("too long")
+	switch {
+	case len(f.Number) > 200:
+		return q, &badField{"number", "too long", errors.New("too long")}
+	case len(f.Subject) > 200:
+		return q, &badField{"subject", "too long", errors.New("too long")}
+	case len(before) > 64:
+		return q, errors.New("cursor too long")
 	}
 	return q, nil
 }
@@ -192,6 +225,17 @@ type documentData struct {
 	SenderName string
 	Names      map[agencyids.Code]string
 	Auditor    bool
+	// CanAct says the clerk's scope sent the document: it may resend and
+	// cancel its deliveries.
+	CanAct bool
+	Notice string
+	// Problems and Forms are an action's outcome, by delivery id: what
+	// went wrong in plain words, and the cancel form as typed.
+	Problems map[string]string
+	Forms    map[string]*form
+	// Attachments of the original; AttachmentsGone says it is purged.
+	Attachments     []routing.AttachmentInfo
+	AttachmentsGone bool
 }
 
 // document shows a document's timeline. A clerk reads it as the agency of
@@ -200,10 +244,23 @@ type documentData struct {
 // no agency of the scope is read as the clerk's agency, which the hub
 // refuses (404, audited).
 func (c *Console) document(w http.ResponseWriter, r *http.Request, sess *store.Session) {
-	id := r.PathValue("id")
-	p := routing.Principal{Role: routing.RoleAuditor, Name: sess.User.Name, Via: "console"}
+	l, _ := langOf(r)
+	notice := ""
+	if done := r.URL.Query().Get("done"); done == "resent" || done == "cancelled" {
+		notice = l.T("done " + done)
+	}
+	c.showDocument(w, r, sess, r.PathValue("id"), http.StatusOK, notice, nil, nil)
+}
+
+// showDocument renders a document's page with an action's outcome.
+func (c *Console) showDocument(w http.ResponseWriter, r *http.Request, sess *store.Session, id string, status int, notice string,
+	problems map[string]string, forms map[string]*form) {
+	p := c.reader(r, sess, id)
+	canAct := false
 	if sess.User.Role == store.UserClerk {
-		p = routing.Principal{Role: routing.RoleAgency, Agency: c.party(r, sess.User.Agency, id), Name: sess.User.Name, Via: "console"}
+		if doc, err := c.cfg.Store.Document(r.Context(), id); err == nil && doc.From == p.Agency {
+			canAct = slices.Contains(c.scope(sess.User.Agency), p.Agency)
+		}
 	}
 	tr, err := c.cfg.Hub.Trace(r.Context(), p, id)
 	if err != nil {
@@ -211,11 +268,66 @@ func (c *Console) document(w http.ResponseWriter, r *http.Request, sess *store.S
 		return
 	}
 	data := documentData{Trace: tr, SenderName: c.agencyName(tr.Document.From), Names: map[agencyids.Code]string{},
-		Auditor: sess.User.Role == store.UserAuditor}
+		Auditor: sess.User.Role == store.UserAuditor, CanAct: canAct, Notice: notice, Problems: problems, Forms: forms}
 	for _, x := range tr.Recipients {
 		data.Names[x.Agency] = c.agencyName(x.Agency)
 	}
-	c.render(w, r, http.StatusOK, "document", sess, "timeline", data)
+	switch as, err := c.cfg.Hub.Attachments(r.Context(), p, id); {
+	case err == nil:
+		data.Attachments = as
+	case errors.Is(err, routing.ErrGone):
+		data.AttachmentsGone = true
+	default:
+		c.log.Warn("ui: attachments", "document", id, "err", err)
+	}
+	c.render(w, r, status, "document", sess, "timeline", data)
+}
+
+// reader is the principal a person reads document id as: a clerk as the
+// agency of its scope that is party to it, an auditor as an auditor.
+func (c *Console) reader(r *http.Request, sess *store.Session, id string) routing.Principal {
+	if sess.User.Role == store.UserClerk {
+		return routing.Principal{Role: routing.RoleAgency, Agency: c.party(r, sess.User.Agency, id), Name: sess.User.Name, Via: "console"}
+	}
+	return routing.Principal{Role: routing.RoleAuditor, Name: sess.User.Name, Via: "console"}
+}
+
+// attachment sends an attachment of a document's original as a download
+// (the hub audits the read). Whatever its declared type, it goes as
+// application/octet-stream, so that nothing of it runs in the console.
+func (c *Console) attachment(w http.ResponseWriter, r *http.Request, sess *store.Session) {
+	id := r.PathValue("id")
+	n, err := strconv.Atoi(r.PathValue("n"))
+	if err != nil || n < 0 {
+		c.fail(w, r, sess, routing.ErrNotFound)
+		return
+	}
+	info, body, err := c.cfg.Hub.OpenAttachment(r.Context(), c.reader(r, sess, id), id, n)
+	if err != nil {
+		c.fail(w, r, sess, err)
+		return
+	}
+	defer body.Close()
+	w.Header().Set("Content-Type", "application/octet-stream")
+	cd := mime.FormatMediaType("attachment", map[string]string{"filename": downloadName(info.Name, n)})
+	if cd == "" { // a name mime cannot carry
+		cd = mime.FormatMediaType("attachment", map[string]string{"filename": downloadName("", n)})
+	}
+	w.Header().Set("Content-Disposition", cd)
+	if _, err := io.Copy(w, body); err != nil {
+		c.log.Error("ui: attachment", "document", id, "n", n, "err", err)
+		panic(http.ErrAbortHandler)
+	}
+}
+
+// downloadName is a file name for an attachment: its own without any
+// path, or "attachment-N".
+func downloadName(name string, n int) string {
+	name = strings.TrimSpace(path.Base(strings.ReplaceAll(name, "\\", "/")))
+	if name == "" || name == "." || name == "/" || len(name) > 255 {
+		return "attachment-" + strconv.Itoa(n+1)
+	}
+	return name
 }
 
 // party is the agency of the clerk's scope that sent or received document
@@ -251,6 +363,7 @@ type auditForm struct {
 
 type auditData struct {
 	Form   auditForm
+	Fields *form // the messages at the fields
 	Error  string
 	Events []routing.AuditEvent
 	More   string
@@ -262,12 +375,17 @@ func (c *Console) audit(w http.ResponseWriter, r *http.Request, sess *store.Sess
 	f := auditForm{Document: strings.TrimSpace(q.Get("document")), Delivery: strings.TrimSpace(q.Get("delivery")),
 		Agency: strings.TrimSpace(q.Get("agency")), Actor: strings.TrimSpace(q.Get("actor")), Kind: strings.TrimSpace(q.Get("kind")),
 		From: q.Get("from"), To: q.Get("to")}
-	data := auditData{Form: f}
+	data := auditData{Form: f, Fields: newForm()}
 	af := routing.AuditFilter{Document: f.Document, Delivery: f.Delivery, Agency: agencyids.Code(f.Agency), Actor: f.Actor,
 		Kind: f.Kind, Limit: pageSize}
 	var err error
-	if af.From, err = day(f.From, 0); err == nil {
-		af.To, err = day(f.To, 24*time.Hour)
+	if af.From, err = day(f.From, 0); err != nil {
+		err = &badField{"from", "bad date", err}
+	} else if af.To, err = day(f.To, 24*time.Hour); err != nil {
+		err = &badField{"to", "bad date", err}
+	}
+	if err == nil && !af.From.IsZero() && !af.To.IsZero() && !af.To.After(af.From) {
+		err = &badField{"to", "date order", fmt.Errorf("%s is before %s", f.To, f.From)}
 	}
 	if err == nil && q.Get("after") != "" {
 		af.AfterSeq, err = strconv.ParseInt(q.Get("after"), 10, 64)
@@ -276,7 +394,7 @@ func (c *Console) audit(w http.ResponseWriter, r *http.Request, sess *store.Sess
 		err = af.Validate()
 	}
 	if err != nil {
-		data.Error = l.T("bad input") + ": " + err.Error()
+		data.Error, data.Fields = l.T("bad input")+": "+err.Error(), fieldForm(l, err)
 		c.render(w, r, http.StatusBadRequest, "audit", sess, "audit", data)
 		return
 	}

@@ -1,16 +1,21 @@
 // Package ui is the web console for people (design §1): clerks find their
-// agency's documents and follow each recipient's timeline; auditors read
-// the audit log and export archive records. Pages are rendered on the
-// server from embedded templates and CSS, with no script and nothing
-// loaded from elsewhere. It is mounted under /ui/ of the gateway.
+// agency's documents, follow each recipient's timeline and resend or
+// cancel a stuck delivery; auditors read the audit log, a document's full
+// record, export archive bundles and verify the audit chain; admins keep
+// the agency directory, the routing table and the accounts; admins and
+// auditors see the operators' overview. Pages are rendered on the server
+// from embedded templates and CSS, with no script and nothing loaded from
+// elsewhere. It is mounted under /ui/ of the gateway.
 //
 // People sign in with local accounts (internal/store: argon2id, lock-out
 // after store.MaxFailedLogins failures); the session lives in a
 // __Host- cookie (HttpOnly, Secure, SameSite=Strict) whose SHA-256 the
-// store keeps, and every POST carries the session's CSRF token. What a
-// page shows is authorized by the hub itself: a clerk reads a trace as
-// the agency of its account (routing.RoleAgency), an auditor as
-// routing.RoleAuditor.
+// store keeps, ends when unused for Config.IdleTimeout, and every POST
+// carries the session's CSRF token. What a page shows and what an action
+// does is authorized by the hub itself: a clerk reads and acts as the
+// agency of its account (routing.RoleAgency), an auditor as
+// routing.RoleAuditor, an admin as routing.RoleAdmin; the audit log names
+// the person.
 package ui
 
 import (
@@ -21,6 +26,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"html/template"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -44,25 +50,57 @@ type Hub interface {
 	Directory() *agencyids.Directory
 	// Refused audits a refused request.
 	Refused(ctx context.Context, actor, what, why string)
+	// Resend and Cancel act on a delivery; actor names the person.
+	Resend(ctx context.Context, p routing.Principal, deliveryID, actor string) (*routing.DeliveryInfo, error)
+	Cancel(ctx context.Context, p routing.Principal, deliveryID, actor, reason string) (*routing.DeliveryInfo, error)
+	// Record, VerifyAudit and LastVerification are the auditor's.
+	Record(ctx context.Context, p routing.Principal, documentID string) (*routing.Record, error)
+	VerifyAudit(ctx context.Context, p routing.Principal, originals bool) (*routing.AuditVerification, error)
+	LastVerification(ctx context.Context, p routing.Principal) (*routing.AuditVerification, error)
+	// Attachments and OpenAttachment read the original's attachments.
+	Attachments(ctx context.Context, p routing.Principal, documentID string) ([]routing.AttachmentInfo, error)
+	OpenAttachment(ctx context.Context, p routing.Principal, documentID string, n int) (*routing.AttachmentInfo, io.ReadCloser, error)
+	// Reload makes the hub read the configuration an admin just changed.
+	Reload()
 }
 
 // Store is what the console needs of the metadata store (*store.Store).
 type Store interface {
 	Login(ctx context.Context, name, password, from string, ttl time.Duration) (*store.Session, error)
-	LookupSession(ctx context.Context, token string) (*store.Session, error)
+	TouchSession(ctx context.Context, token string, idle time.Duration) (*store.Session, error)
 	Logout(ctx context.Context, token string) error
 	SearchDocuments(ctx context.Context, q store.DocumentQuery) ([]store.ConsoleDocument, error)
 	Document(ctx context.Context, id string) (*routing.Document, error)
 	Deliveries(ctx context.Context, document string) ([]*routing.Delivery, error)
+	Overview(ctx context.Context, q store.OverviewQuery) (*store.Overview, error)
+
+	// The admin's: the directory, members, routes and accounts, each
+	// change audited by the store.
+	Agencies(ctx context.Context) ([]agencyids.Agency, error)
+	SaveAgencies(ctx context.Context, agencies []agencyids.Agency, actor string) error
+	Members(ctx context.Context) ([]routing.Member, error)
+	AddMember(ctx context.Context, a *agencyids.Agency, m routing.Member, c *store.Credential, actor string) error
+	Peers(ctx context.Context) ([]routing.Peer, error)
+	Routes(ctx context.Context) ([]routing.Route, error)
+	PutRoute(ctx context.Context, r routing.Route, actor string) error
+	DeleteRoute(ctx context.Context, pattern, actor string) error
+	Users(ctx context.Context) ([]store.User, error)
+	CreateUser(ctx context.Context, u store.User, password, actor string) error
+	SetUserDisabled(ctx context.Context, name string, disabled bool, actor string) error
+	SetUserPassword(ctx context.Context, name, password, actor string) error
 }
 
 // Config configures the console.
 type Config struct {
 	Hub   Hub   // required
 	Store Store // required
-	// SessionTTL is how long a session lasts; 0: 8 hours.
+	// SessionTTL is how long a session lasts at most; 0: 8 hours.
 	SessionTTL time.Duration
-	Logger     *slog.Logger // nil: slog.Default()
+	// IdleTimeout ends a session not used for that long; 0: 30 minutes.
+	IdleTimeout time.Duration
+	Logger      *slog.Logger // nil: slog.Default()
+	// Now is the clock of the overview's days (default time.Now).
+	Now func() time.Time
 }
 
 // The cookies. __Host- makes browsers insist on Secure, Path=/ and no
@@ -71,6 +109,7 @@ const (
 	sessionCookie = "__Host-edocgw_session"
 	loginCookie   = "__Host-edocgw_login" // the CSRF token of the sign-in form
 	pageSize      = 50
+	maxForm       = 1 << 20 // bytes of a POST body (a PEM certificate fits)
 )
 
 // Console serves the pages under /ui/.
@@ -89,12 +128,19 @@ func New(cfg Config) (*Console, error) {
 	if cfg.SessionTTL <= 0 {
 		cfg.SessionTTL = 8 * time.Hour
 	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = 30 * time.Minute
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	c := &Console{cfg: cfg, log: cfg.Logger, tmpl: map[string]*template.Template{}}
-	for _, page := range []string{"login", "home", "documents", "document", "audit", "error"} {
-		t, err := template.New("layout.html").ParseFS(files, "templates/layout.html", "templates/"+page+".html")
+	for _, page := range []string{"login", "home", "documents", "document", "audit", "error", "record", "chain", "overview",
+		"agencies", "agency", "agency-new", "routes", "users"} {
+		t, err := template.New("layout.html").Funcs(funcs).ParseFS(files, "templates/layout.html", "templates/forms.html", "templates/"+page+".html")
 		if err != nil {
 			return nil, err
 		}
@@ -112,8 +158,32 @@ func New(cfg Config) (*Console, error) {
 	m.HandleFunc("GET /ui/{$}", c.auth(c.home))
 	m.HandleFunc("GET /ui/documents", c.auth(c.documents, store.UserClerk))
 	m.HandleFunc("GET /ui/documents/{id}", c.auth(c.document, store.UserClerk, store.UserAuditor))
+	m.HandleFunc("GET /ui/documents/{id}/attachments/{n}", c.auth(c.attachment, store.UserClerk, store.UserAuditor))
 	m.HandleFunc("GET /ui/audit", c.auth(c.audit, store.UserAuditor))
 	m.HandleFunc("POST /ui/audit/export", c.auth(c.export, store.UserAuditor))
+	m.HandleFunc("POST /ui/deliveries/{id}/resend", c.auth(c.resend, store.UserClerk, store.UserAdmin))
+	m.HandleFunc("POST /ui/deliveries/{id}/cancel", c.auth(c.cancel, store.UserClerk, store.UserAdmin))
+	m.HandleFunc("GET /ui/records", c.auth(c.findRecord, store.UserAuditor))
+	m.HandleFunc("GET /ui/records/{id}", c.auth(c.record, store.UserAuditor))
+	m.HandleFunc("GET /ui/audit/chain", c.auth(c.chain, store.UserAuditor))
+	m.HandleFunc("POST /ui/audit/chain", c.auth(c.verifyChain, store.UserAuditor))
+	m.HandleFunc("GET /ui/overview", c.auth(c.overview, store.UserAdmin, store.UserAuditor))
+	m.HandleFunc("GET /ui/admin/agencies", c.auth(c.agencies, store.UserAdmin))
+	m.HandleFunc("GET /ui/admin/agencies/new", c.auth(c.newAgency, store.UserAdmin))
+	m.HandleFunc("POST /ui/admin/agencies", c.auth(c.addAgency, store.UserAdmin))
+	m.HandleFunc("GET /ui/admin/agencies/{code}", c.auth(c.agency, store.UserAdmin))
+	m.HandleFunc("POST /ui/admin/agencies/{code}/delivery", c.auth(c.setDelivery, store.UserAdmin))
+	m.HandleFunc("POST /ui/admin/agencies/{code}/certs", c.auth(c.bindCert, store.UserAdmin))
+	m.HandleFunc("POST /ui/admin/agencies/{code}/certs/remove", c.auth(c.unbindCert, store.UserAdmin))
+	m.HandleFunc("POST /ui/admin/agencies/{code}/retire", c.auth(c.retire, store.UserAdmin))
+	m.HandleFunc("GET /ui/admin/routes", c.auth(c.routes, store.UserAdmin))
+	m.HandleFunc("POST /ui/admin/routes", c.auth(c.addRoute, store.UserAdmin))
+	m.HandleFunc("POST /ui/admin/routes/remove", c.auth(c.removeRoute, store.UserAdmin))
+	m.HandleFunc("GET /ui/admin/users", c.auth(c.users, store.UserAdmin))
+	m.HandleFunc("POST /ui/admin/users", c.auth(c.addUser, store.UserAdmin))
+	m.HandleFunc("POST /ui/admin/users/{name}/disable", c.auth(c.disableUser, store.UserAdmin))
+	m.HandleFunc("POST /ui/admin/users/{name}/enable", c.auth(c.enableUser, store.UserAdmin))
+	m.HandleFunc("POST /ui/admin/users/{name}/password", c.auth(c.resetPassword, store.UserAdmin))
 	m.HandleFunc("/ui/", func(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, nil, routing.ErrNotFound)
 	})
@@ -130,6 +200,9 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Referrer-Policy", "same-origin")
 	h.Set("Cache-Control", "no-store")
 	h.Set("Strict-Transport-Security", "max-age=31536000")
+	if r.Method == http.MethodPost {
+		r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+	}
 	if l, fromQuery := langOf(r); fromQuery {
 		http.SetCookie(w, &http.Cookie{Name: langCookie, Value: string(l), Path: "/ui/", MaxAge: 365 * 24 * 3600,
 			HttpOnly: true, Secure: true, SameSite: http.SameSiteStrictMode})
@@ -179,6 +252,8 @@ func (c *Console) fail(w http.ResponseWriter, r *http.Request, sess *store.Sessi
 		status, msg = http.StatusBadRequest, "bad input"
 	case errors.Is(err, routing.ErrGone):
 		status, msg = http.StatusGone, "gone"
+	case errors.Is(err, routing.ErrStateConflict):
+		status, msg = http.StatusConflict, "conflict"
 	default:
 		c.log.Error("ui: request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
@@ -196,7 +271,7 @@ func (c *Console) auth(next func(http.ResponseWriter, *http.Request, *store.Sess
 		var sess *store.Session
 		ck, err := r.Cookie(sessionCookie)
 		if err == nil {
-			sess, err = c.cfg.Store.LookupSession(r.Context(), ck.Value)
+			sess, err = c.cfg.Store.TouchSession(r.Context(), ck.Value, c.cfg.IdleTimeout)
 		}
 		switch {
 		case errors.Is(err, store.ErrNoSession) || errors.Is(err, http.ErrNoCookie):
@@ -259,6 +334,8 @@ func (c *Console) home(w http.ResponseWriter, r *http.Request, sess *store.Sessi
 		http.Redirect(w, r, "/ui/documents", http.StatusSeeOther)
 	case store.UserAuditor:
 		http.Redirect(w, r, "/ui/audit", http.StatusSeeOther)
+	case store.UserAdmin:
+		http.Redirect(w, r, "/ui/overview", http.StatusSeeOther)
 	default:
 		c.render(w, r, http.StatusOK, "home", sess, "app", nil)
 	}

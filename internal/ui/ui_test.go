@@ -17,10 +17,13 @@ import (
 	"time"
 
 	"github.com/edocgw/edocgw/agencyids"
+	"github.com/edocgw/edocgw/archive/fsblob"
+	"github.com/edocgw/edocgw/internal/hubtest"
 	"github.com/edocgw/edocgw/internal/store"
 	"github.com/edocgw/edocgw/internal/store/storetest"
 	"github.com/edocgw/edocgw/internal/ui"
 	"github.com/edocgw/edocgw/routing"
+	"github.com/edocgw/edocgw/signing"
 )
 
 const (
@@ -28,14 +31,18 @@ const (
 	h53  = agencyids.Code("000.00.00.H53")
 	unit = agencyids.Code("000.00.01.H53") // a unit of H53: receives 01D2
 	h41  = agencyids.Code("000.00.00.H41") // sends 01D3 to G22 only
+	g17  = agencyids.Code("000.00.00.G17") // not in the directory: no route
 	pw   = "mật khẩu đủ dài"
 )
 
 // fakeHub applies the hub's rules to the documents of the store: the
-// sender sees all, a recipient its own part, an auditor everything.
+// sender sees all, a recipient its own part, an auditor everything. The
+// actions and the auditor's record and verification are a real hub's on
+// the same store.
 type fakeHub struct {
 	st  *store.Store
 	dir *agencyids.Directory
+	*routing.Hub
 
 	mu      sync.Mutex
 	traced  []routing.Principal
@@ -101,20 +108,69 @@ func (h *fakeHub) Refused(ctx context.Context, actor, what, why string) {
 	h.refused = append(h.refused, actor+" "+what+": "+why)
 }
 
-// console serves a console over a store with three documents and four
-// users: clerks of H53 and H41, an auditor and an admin.
-func console(t *testing.T) (*httptest.Server, *fakeHub) {
+// hubKey is a certificate and key that stand in for the hub's.
+var (
+	pkiOnce sync.Once
+	pki     *hubtest.PKI
+	hubLeaf *hubtest.Agency
+	pkiErr  error
+)
+
+func testPKI(t *testing.T) (*hubtest.PKI, *hubtest.Agency) {
+	t.Helper()
+	pkiOnce.Do(func() {
+		if pki, pkiErr = hubtest.NewPKI(time.Now().Add(-time.Hour)); pkiErr == nil {
+			hubLeaf, pkiErr = pki.Agency(g17, "edocgw hub")
+		}
+	})
+	if pkiErr != nil {
+		t.Fatal(pkiErr)
+	}
+	return pki, hubLeaf
+}
+
+// ulid is the n-th test id of the hub's form (routing refuses others).
+func ulid(prefix string, n int) string { return fmt.Sprintf("%s%0*d", prefix, 26-len(prefix), n) }
+
+// The documents sent by H41 that its clerk acts on: deadDoc to G17 (no
+// member, no route: dead), queuedDoc to G22 (queued pull).
+var (
+	deadDoc, deadDel     = ulid("01JD", 1), ulid("01JE", 1)
+	queuedDoc, queuedDel = ulid("01JD", 2), ulid("01JE", 2)
+)
+
+// testConsole is a console over a store with five documents and five
+// users: clerks of H53, H41 and G22, an auditor and an admin.
+type testConsole struct {
+	srv   *httptest.Server
+	hub   *fakeHub
+	st    *store.Store
+	blobs *fsblob.Store
+}
+
+func newConsole(t *testing.T, opts ...func(*ui.Config)) *testConsole {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "edocgw.db"), store.Options{})
+	_, leaf := testPKI(t)
+	dataDir := t.TempDir()
+	st, err := store.Open(ctx, "sqlite:"+filepath.Join(dataDir, "edocgw.db"), store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	agencies := []agencyids.Agency{{Code: g22, Name: "Văn phòng Chính phủ"}, {Code: h53, Name: "UBND tỉnh Tây Ninh"},
+		{Code: unit, Name: "Sở Nội vụ"}, {Code: h41, Name: "Bộ Công an"}}
 	dir := agencyids.NewDirectory()
-	if err := dir.Load([]agencyids.Agency{{Code: g22, Name: "Văn phòng Chính phủ"}, {Code: h53, Name: "UBND tỉnh Tây Ninh"},
-		{Code: unit, Name: "Sở Nội vụ"}, {Code: h41, Name: "Bộ Công an"}}); err != nil {
+	if err := dir.Load(agencies); err != nil {
 		t.Fatal(err)
+	}
+	if err := st.SaveAgencies(ctx, agencies, "test"); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range agencies {
+		if err := st.PutMember(ctx, routing.Member{Code: a.Code, Mode: routing.ModePull}, "test"); err != nil {
+			t.Fatal(err)
+		}
 	}
 	d1 := storetest.Doc("01D1", 1)
 	storetest.MustAccept(t, st, d1, storetest.Del("01E1", "01D1", h53, routing.RoutePull))
@@ -124,20 +180,47 @@ func console(t *testing.T) (*httptest.Server, *fakeHub) {
 	d3 := storetest.Doc("01D3", 3)
 	d3.From, d3.EdxmlID, d3.Subject = h41, "", "Mật: chỉ gửi Văn phòng Chính phủ"
 	storetest.MustAccept(t, st, d3, storetest.Del("01E3", "01D3", g22, routing.RoutePull))
+	d4 := storetest.Doc(deadDoc, 4)
+	d4.From, d4.Subject, d4.Recipients = h41, "Công văn gửi Bộ Y tế", []agencyids.Code{g17}
+	dead := storetest.Del(deadDel, deadDoc, g17, routing.RoutePull)
+	dead.State, dead.LastError = routing.StateDead, "no route to "+string(g17)+": not a member and no route matches"
+	storetest.MustAccept(t, st, d4, dead)
+	d5 := storetest.Doc(queuedDoc, 5)
+	d5.From, d5.Subject, d5.Recipients = h41, "Công văn gửi Văn phòng Chính phủ", []agencyids.Code{g22}
+	storetest.MustAccept(t, st, d5, storetest.Del(queuedDel, queuedDoc, g22, routing.RoutePull))
 	for _, u := range []store.User{{Name: "lan", Role: store.UserClerk, Agency: h53}, {Name: "hung", Role: store.UserClerk, Agency: h41},
-		{Name: "kiem-toan", Role: store.UserAuditor}, {Name: "quan-tri", Role: store.UserAdmin}} {
+		{Name: "van", Role: store.UserClerk, Agency: g22}, {Name: "kiem-toan", Role: store.UserAuditor}, {Name: "quan-tri", Role: store.UserAdmin}} {
 		if err := st.CreateUser(ctx, u, pw, "test"); err != nil {
 			t.Fatal(err)
 		}
 	}
-	hub := &fakeHub{st: st, dir: dir}
-	c, err := ui.New(ui.Config{Hub: hub, Store: st})
+	blobs, err := fsblob.New(filepath.Join(dataDir, "blobs"), fsblob.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rh, err := routing.New(routing.Options{Store: st, Blobs: blobs, Verifier: &signing.Verifier{},
+		HubKey: leaf.Leaf.Key, HubCert: leaf.Leaf.Cert})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hub := &fakeHub{st: st, dir: dir, Hub: rh}
+	cfg := ui.Config{Hub: hub, Store: st}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	c, err := ui.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewTLSServer(ui.Mount(c, http.NotFoundHandler()))
 	t.Cleanup(srv.Close)
-	return srv, hub
+	return &testConsole{srv: srv, hub: hub, st: st, blobs: blobs}
+}
+
+// console serves a console (see newConsole).
+func console(t *testing.T) (*httptest.Server, *fakeHub) {
+	tc := newConsole(t)
+	return tc.srv, tc.hub
 }
 
 // browser is a client with cookies that does not follow redirects.
@@ -327,7 +410,7 @@ func TestUIClerkDocuments(t *testing.T) {
 		{"date range before", lan, "?to=2026-11-21", nil},
 		{"state", lan, "?state=queued", []string{"01D2", "01D1"}},
 		{"another agency's subject", lan, "?subject=M%E1%BA%ADt", nil},
-		{"H41 sees only its own", hung, "", []string{"01D3"}},
+		{"H41 sees only its own", hung, "", []string{queuedDoc, deadDoc, "01D3"}},
 	}
 	docLink := regexp.MustCompile(`href="/ui/documents/([0-9A-Z]+)"`)
 	for _, tt := range tests {
@@ -345,9 +428,12 @@ func TestUIClerkDocuments(t *testing.T) {
 			}
 		})
 	}
-	for _, q := range []string{"?counterpart=nonsense", "?from=22/11/2026", "?state=lost", "?dir=up"} {
-		if resp, page := lan.do("GET", "/ui/documents"+q, nil); resp.StatusCode != http.StatusBadRequest || !strings.Contains(page, `id="search-error"`) {
-			t.Fatalf("%s: %d", q, resp.StatusCode)
+	// A bad search is refused with the message at its field.
+	for q, field := range map[string]string{"?counterpart=nonsense": "counterpart", "?from=22/11/2026": "from", "?state=lost": "state",
+		"?dir=up": "dir", "?from=2026-11-22&to=2026-11-21": "to", "?subject=" + strings.Repeat("x", 201): "subject"} {
+		resp, page := lan.do("GET", "/ui/documents"+q, nil)
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(page, `id="search-error"`) || !strings.Contains(page, `id="`+field+`-error"`) {
+			t.Fatalf("%s: %d, want the message at %s", q, resp.StatusCode, field)
 		}
 	}
 
@@ -397,8 +483,11 @@ func TestUIAuditor(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || !strings.Contains(page, "document.accepted") || !strings.Contains(page, `{&#34;kind&#34;:&#34;document.&#34;}`) {
 		t.Fatalf("audit: %d\n%s", resp.StatusCode, page)
 	}
-	if resp, _ := a.do("GET", "/ui/audit?from=yesterday", nil); resp.StatusCode != http.StatusBadRequest {
+	if resp, page := a.do("GET", "/ui/audit?from=yesterday", nil); resp.StatusCode != http.StatusBadRequest || !strings.Contains(page, `id="from-error"`) {
 		t.Fatalf("bad filter: %d", resp.StatusCode)
+	}
+	if resp, page := a.do("GET", "/ui/audit?from=2026-11-22&to=2026-11-20", nil); resp.StatusCode != http.StatusBadRequest || !strings.Contains(page, `id="to-error"`) {
+		t.Fatalf("dates in the wrong order: %d", resp.StatusCode)
 	}
 	if resp, _ := a.do("POST", "/ui/audit/export", url.Values{"document": {"01D1"}}); resp.StatusCode != http.StatusForbidden {
 		t.Fatalf("export without CSRF: %d", resp.StatusCode)
@@ -421,11 +510,11 @@ func TestUIAuditor(t *testing.T) {
 	if resp, _ := a.do("GET", "/ui/documents", nil); resp.StatusCode != http.StatusForbidden {
 		t.Fatalf("auditor on the clerk's list: %d", resp.StatusCode)
 	}
-	// An admin has a page, and no other.
+	// An admin starts at the overview and does not read the audit log.
 	adm := newBrowser(t, srv)
 	adm.mustLogin("quan-tri")
-	if resp, page := adm.do("GET", "/ui/", nil); resp.StatusCode != http.StatusOK || !strings.Contains(page, "Chưa có trang") {
-		t.Fatalf("admin home: %d", resp.StatusCode)
+	if resp, _ := adm.do("GET", "/ui/", nil); resp.Header.Get("Location") != "/ui/overview" {
+		t.Fatalf("admin home: %d %s", resp.StatusCode, resp.Header.Get("Location"))
 	}
 	if resp, _ := adm.do("GET", "/ui/audit", nil); resp.StatusCode != http.StatusForbidden {
 		t.Fatalf("admin on /ui/audit: %d", resp.StatusCode)

@@ -114,7 +114,7 @@ func sameDelivery(a, b *routing.Delivery) bool {
 	return a.ID == b.ID && a.Document == b.Document && a.Recipient == b.Recipient && a.Route == b.Route &&
 		a.Peer == b.Peer && a.State == b.State && a.Attempts == b.Attempts && a.NextAttemptAt.Equal(b.NextAttemptAt) &&
 		a.LeaseUntil.Equal(b.LeaseUntil) && a.LastError == b.LastError && a.Remote == b.Remote &&
-		a.CreatedAt.Equal(b.CreatedAt) && a.UpdatedAt.Equal(b.UpdatedAt)
+		a.CreatedAt.Equal(b.CreatedAt) && a.UpdatedAt.Equal(b.UpdatedAt) && a.RequeuedAt.Equal(b.RequeuedAt)
 }
 
 func testAccept(t *testing.T, open Open) {

@@ -43,6 +43,7 @@ func Run(t *testing.T, open Open) {
 	runRetention(t, open)
 	runVXP(t, open)
 	runUsers(t, open)
+	runActions(t, open)
 }
 
 var t0 = time.Date(2026, 11, 22, 8, 0, 0, 123456789, time.UTC)
