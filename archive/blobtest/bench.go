@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"io"
 	"runtime"
+	"sync/atomic"
 	"testing"
 
 	"github.com/edocgw/edocgw/archive"
@@ -124,3 +125,26 @@ func allocated(f func()) uint64 {
 }
 
 func mib(n uint64) float64 { return float64(n) / (1 << 20) }
+
+// BenchPutParallel measures Puts of new blobs of each of BenchSizes by 8
+// goroutines per processor, as a hub accepting documents at once does.
+func BenchPutParallel(b *testing.B, s archive.BlobStore) {
+	for _, bs := range BenchSizes {
+		b.Run(bs.Name, func(b *testing.B) {
+			b.SetBytes(int64(bs.Size))
+			b.ReportAllocs()
+			b.SetParallelism(8)
+			var next atomic.Uint64
+			b.RunParallel(func(pb *testing.PB) {
+				data := Data(3, bs.Size)
+				for pb.Next() {
+					binary.LittleEndian.PutUint64(data, next.Add(1)) // new content every time
+					if _, _, err := s.Put(context.Background(), bytes.NewReader(data)); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
+	}
+}

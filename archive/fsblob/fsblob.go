@@ -30,6 +30,10 @@ type Options struct {
 	MaxSize int64
 	// Now is the clock used to age temporary files; nil: time.Now.
 	Now func() time.Time
+	// SyncEach makes every Put fsync its own file and directory; by
+	// default, where the system allows, concurrent Puts are made durable
+	// together by one syncfs(2) of the file system.
+	SyncEach bool
 }
 
 // Store is a filesystem blob store. It is safe for concurrent use, also by
@@ -37,6 +41,12 @@ type Options struct {
 type Store struct {
 	root string
 	max  int64
+	// unnamed: Put writes an unnamed file (O_TMPFILE) and links it into
+	// place, if New found that this file system supports it.
+	unnamed bool
+	// group, with unnamed files: concurrent Puts share one syncfs instead
+	// of two fsyncs each (nil: each Put syncs its file and directory).
+	group *syncer
 }
 
 var _ archive.BlobStore = (*Store)(nil)
@@ -66,7 +76,27 @@ func New(dir string, opts Options) (*Store, error) {
 	if err := s.removeStale(now().Add(-staleAfter)); err != nil {
 		return nil, err
 	}
+	s.unnamed = probeUnnamed(filepath.Join(dir, tmpDir))
+	if s.unnamed && !opts.SyncEach {
+		if sync, err := syncFS(dir); err == nil {
+			s.group = &syncer{sync: sync}
+		}
+	}
 	return s, nil
+}
+
+// probeUnnamed reports whether an unnamed file can be made and linked in dir.
+func probeUnnamed(dir string) bool {
+	f, err := openUnnamed(dir)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	name := filepath.Join(dir, fmt.Sprintf("probe-%d-%d", os.Getpid(), time.Now().UnixNano()))
+	if err := linkUnnamed(f, name); err != nil {
+		return false
+	}
+	return os.Remove(name) == nil
 }
 
 func (s *Store) removeStale(before time.Time) error {
@@ -93,8 +123,15 @@ func (s *Store) path(d archive.Digest) string {
 	return filepath.Join(s.root, blobDir, h[0:2], h[2:4], h)
 }
 
-// Put implements archive.BlobStore.
+// Put implements archive.BlobStore. The bytes go to a temporary file
+// (unnamed where the file system allows), linked under its digest once
+// complete; the file and the names leading to it are durable before Put
+// returns (a syncfs shared by concurrent Puts, or fsyncs of the file and
+// its directory).
 func (s *Store) Put(ctx context.Context, r io.Reader) (d archive.Digest, n int64, err error) {
+	if s.unnamed {
+		return s.putUnnamed(ctx, r)
+	}
 	f, err := os.CreateTemp(filepath.Join(s.root, tmpDir), "put-*")
 	if err != nil {
 		return archive.Digest{}, 0, fmt.Errorf("fsblob: put: %w", err)
@@ -160,6 +197,56 @@ func (s *Store) Put(ctx context.Context, r io.Reader) (d archive.Digest, n int64
 	return d, n, nil
 }
 
+// putUnnamed is Put through an unnamed file: made read-only, written,
+// synced, then linked into place; closed unlinked, it leaves nothing.
+func (s *Store) putUnnamed(ctx context.Context, r io.Reader) (archive.Digest, int64, error) {
+	f, err := openUnnamed(filepath.Join(s.root, tmpDir))
+	if err != nil {
+		return archive.Digest{}, 0, fmt.Errorf("fsblob: put: %w", err)
+	}
+	defer f.Close()
+	in := ingest.New(ctx, r, s.max)
+	buf := copyBufs.Get().(*[]byte)
+	_, err = io.CopyBuffer(writerOnly{f}, in, *buf)
+	copyBufs.Put(buf)
+	if in.Err() != nil {
+		err = in.Err()
+	}
+	if err == nil && s.group == nil {
+		err = f.Sync()
+	}
+	if err == nil {
+		err = ctx.Err()
+	}
+	if err != nil {
+		return archive.Digest{}, 0, fmt.Errorf("fsblob: put: %w", err)
+	}
+	d, n := in.Sum()
+	final := s.path(d)
+	dir := filepath.Dir(final)
+	if err := s.mkdirs(dir); err != nil {
+		return archive.Digest{}, 0, err
+	}
+	switch err := linkUnnamed(f, final); {
+	case err == nil, errors.Is(err, fs.ErrExist):
+		// Already stored, maybe by a Put still waiting for its sync.
+	default:
+		return archive.Digest{}, 0, fmt.Errorf("fsblob: put: %w", err)
+	}
+	if s.group != nil {
+		// One syncfs for the file, its name and new directories, shared
+		// with the Puts that reached this point meanwhile.
+		if err := s.group.wait(); err != nil {
+			return archive.Digest{}, 0, fmt.Errorf("fsblob: put: %w", err)
+		}
+		return d, n, nil
+	}
+	if err := syncDir(dir); err != nil {
+		return archive.Digest{}, 0, fmt.Errorf("fsblob: put: %w", err)
+	}
+	return d, n, nil
+}
+
 // mkdirs creates dir and its missing parents below the blob directory,
 // fsyncing each parent that got a new entry.
 func (s *Store) mkdirs(dir string) error {
@@ -173,6 +260,8 @@ func (s *Store) mkdirs(dir string) error {
 		}
 	}
 	switch err := os.Mkdir(dir, dirMode); {
+	case err == nil && s.group != nil:
+		// The Put's syncfs covers the new entry.
 	case err == nil:
 		if err := syncDir(parent); err != nil {
 			return fmt.Errorf("fsblob: put: %w", err)

@@ -169,3 +169,8 @@ func BenchmarkPut(b *testing.B) {
 func BenchmarkOpenRead(b *testing.B) {
 	blobtest.BenchOpenRead(b, newTestStore(b, fsblob.Options{}))
 }
+
+func BenchmarkPutParallel(b *testing.B) {
+	b.Run("syncfs", func(b *testing.B) { blobtest.BenchPutParallel(b, newTestStore(b, fsblob.Options{})) })
+	b.Run("fsync-each", func(b *testing.B) { blobtest.BenchPutParallel(b, newTestStore(b, fsblob.Options{SyncEach: true})) })
+}
