@@ -78,6 +78,46 @@ func (p PIDProbe) Sample(context.Context) (Sample, error) {
 	return Sample{CPU: cpu, RSS: st.RSS, HWM: st.HWM}, err
 }
 
+// Probes reads several gateway processes as one: CPU and resident sets
+// added up, the peak the largest of theirs (for the memory one process
+// needs).
+type Probes []Probe
+
+// Source is the first one's, with the count: "proc×2".
+func (ps Probes) Source() string {
+	if len(ps) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s×%d", ps[0].Source(), len(ps))
+}
+
+// Reset resets each; the first error is returned.
+func (ps Probes) Reset() error {
+	var first error
+	for _, p := range ps {
+		if err := p.Reset(); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// Sample reads each.
+func (ps Probes) Sample(ctx context.Context) (Sample, error) {
+	var sum Sample
+	for _, p := range ps {
+		s, err := p.Sample(ctx)
+		if err != nil {
+			return Sample{}, err
+		}
+		sum.CPU += s.CPU
+		sum.RSS += s.RSS
+		sum.Heap += s.Heap
+		sum.HWM = max(sum.HWM, s.HWM)
+	}
+	return sum, nil
+}
+
 // MetricsProbe reads the gateway's /metrics (its Prometheus process and
 // Go collectors): CPU to 10 ms, the resident set now, the heap; no peak.
 type MetricsProbe struct {

@@ -24,6 +24,7 @@ type Result struct {
 type Echo struct {
 	Mode        string  `json:"mode"`
 	URL         string  `json:"url"`
+	Instances   int     `json:"instances"` // gateway processes driven
 	Backend     string  `json:"backend,omitempty"`
 	Agencies    int     `json:"agencies"`
 	Mix         Mix     `json:"mix"`

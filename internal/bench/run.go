@@ -30,7 +30,10 @@ import (
 
 // Config is one run against a gateway.
 type Config struct {
-	URL    string       // the gateway's API base, https://host:port
+	URL string // the gateway's API base, https://host:port
+	// More are further instances of the same gateway (one database and
+	// archive): requests go to URL and each of More in turn.
+	More   []string
 	Client *http.Client // trusts the gateway's TLS certificate
 	// Agencies send and receive; Tokens[i] is the bearer token of
 	// Agencies[i], a pull member of the gateway.
@@ -101,7 +104,8 @@ type runner struct {
 
 	sent, accepted, failed, missed, bytesAccepted          atomic.Int64
 	expected, fetched, delivered, bytesFetched, beforeRcpt atomic.Int64
-	lastAccept, lastDelivery                               atomic.Int64 // ns after start
+	lastAccept, lastDelivery                               atomic.Int64  // ns after start
+	turn                                                   atomic.Uint64 // the next request's instance (base)
 	lat, sendLat                                           Histogram
 
 	sendDone atomic.Bool
@@ -259,6 +263,9 @@ func (cfg *Config) check() error {
 		return errors.New("bench: the gateway's URL and a client")
 	}
 	cfg.URL = strings.TrimSuffix(cfg.URL, "/")
+	for i, u := range cfg.More {
+		cfg.More[i] = strings.TrimSuffix(u, "/")
+	}
 	cfg.Pullers = min(max(cfg.Pullers, 1), n)
 	if cfg.Poll <= 0 {
 		cfg.Poll = 200 * time.Millisecond
@@ -289,7 +296,7 @@ func (cfg *Config) check() error {
 }
 
 func (cfg *Config) echo() Echo {
-	e := Echo{Mode: cfg.Mode, URL: cfg.URL, Backend: cfg.Backend, Agencies: len(cfg.Agencies), Mix: cfg.Mix,
+	e := Echo{Mode: cfg.Mode, URL: cfg.URL, Instances: 1 + len(cfg.More), Backend: cfg.Backend, Agencies: len(cfg.Agencies), Mix: cfg.Mix,
 		Documents: cfg.Documents, Concurrency: cfg.Concurrency, Rate: cfg.Rate, Recipients: cfg.Recipients,
 		Pullers: cfg.Pullers, Poll: cfg.Poll.String(), Ahead: cfg.Ahead, Seed: cfg.Seed}
 	if cfg.Duration > 0 {
@@ -437,7 +444,7 @@ func (r *runner) send(ctx context.Context, d doc, at time.Time) {
 	r.sent.Add(1)
 	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.cfg.URL+"/v1/documents", r.src.body(d))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.base()+"/v1/documents", r.src.body(d))
 	if err != nil {
 		r.failed.Add(1)
 		r.count("send", "request")
@@ -587,7 +594,7 @@ func (r *runner) pullPage(ctx context.Context, a int) int {
 func (r *runner) deliver(ctx context.Context, a int, delivery, document string) {
 	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
 	defer cancel()
-	target := r.cfg.URL + "/v1/deliveries/" + url.PathEscape(delivery)
+	target := r.base() + "/v1/deliveries/" + url.PathEscape(delivery)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
 	if err != nil {
 		r.count("fetch", "request")
@@ -653,7 +660,7 @@ func (r *runner) deliver(ctx context.Context, a int, delivery, document string) 
 func (r *runner) call(ctx context.Context, method, p string, a int, body io.Reader) (int, []byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, method, r.cfg.URL+p, body)
+	req, err := http.NewRequestWithContext(ctx, method, r.base()+p, body)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -666,6 +673,19 @@ func (r *runner) call(ctx context.Context, method, p string, a int, body io.Read
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
 	return resp.StatusCode, b, err
+}
+
+// base is the gateway instance for the next request: URL and each of More
+// in turn.
+func (r *runner) base() string {
+	if len(r.cfg.More) == 0 {
+		return r.cfg.URL
+	}
+	n := r.turn.Add(1) % uint64(len(r.cfg.More)+1)
+	if n == 0 {
+		return r.cfg.URL
+	}
+	return r.cfg.More[n-1]
 }
 
 // maybeStop stops the pullers once sending is over and every expected

@@ -2,6 +2,8 @@ package bench
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -247,5 +249,44 @@ func TestParseRunTag(t *testing.T) {
 	tag := runTag(1, time.Unix(1_800_000_000, 0))
 	if len(tag) != 8 || strings.ToUpper(tag) != tag || tag == runTag(2, time.Unix(1_800_000_000, 0)) {
 		t.Fatalf("tag %q", tag)
+	}
+}
+
+// With More, requests go to every instance in turn, and deliveries made
+// through one are fetched through another (one database behind them).
+func TestRunAgainstTwoInstances(t *testing.T) {
+	p := testPKI(t)
+	g, toks := newFakeGateway(p, func(int) bool { return false })
+	var mu sync.Mutex
+	hits := map[string]int{}
+	counted := func(name string) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			hits[name]++
+			mu.Unlock()
+			g.ServeHTTP(w, r)
+		})
+	}
+	a, b := httptest.NewTLSServer(counted("a")), httptest.NewTLSServer(counted("b"))
+	defer a.Close()
+	defer b.Close()
+	roots := x509.NewCertPool()
+	roots.AddCert(a.Certificate())
+	roots.AddCert(b.Certificate())
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}}
+	cfg := Config{Documents: 12, Concurrency: 2, Recipients: 1, URL: a.URL, More: []string{b.URL + "/"}, Client: client,
+		Agencies: p.Agencies, Tokens: toks, Mix: Mix{{"8KB", 8 << 10, 1}}, Pullers: 2, Poll: 5 * time.Millisecond,
+		Drain: time.Minute, SpoolDir: t.TempDir()}
+	res, err := Run(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Documents.Accepted != 12 || res.Deliveries.Delivered != 12 || res.Config.Instances != 2 {
+		t.Fatalf("documents %+v, deliveries %+v, instances %d", res.Documents, res.Deliveries, res.Config.Instances)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if hits["a"] < 12 || hits["b"] < 12 {
+		t.Fatalf("requests per instance %v: want both used", hits)
 	}
 }

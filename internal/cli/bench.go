@@ -34,7 +34,7 @@ import (
 	"github.com/edocgw/edocgw/signing"
 )
 
-const benchUsage = "[--in-process | --spawn | --hub URL [--ca CA.pem] [--gateway-pid PID] --pki-dir DIR] " +
+const benchUsage = "[--in-process | --spawn [--instances N] | --hub URL [--ca CA.pem] [--gateway-pid PID] --pki-dir DIR] " +
 	"[--data DIR | --database-url URL] [--archive-url URL] [--agencies N] [--mix 10KB=90,200KB=9,5MB=1] " +
 	"[--duration 30s | --documents N] [--concurrency C | --rate R/s] [--recipients K] [--pullers P] [--json]"
 
@@ -47,6 +47,7 @@ func runBench(args []string, env Env) error {
 	inProcess := f.Bool("in-process", false, "run the gateway in this process, over HTTPS on loopback (the default)")
 	spawn := f.Bool("spawn", false, "start edocgw serve (this binary, or --serve-bin) as a child process, so that its CPU and memory are its own")
 	serveBin := f.String("serve-bin", "", "with --spawn: the edocgw binary to run (default: this one)")
+	instances := f.Int("instances", 1, "with --spawn: gateway processes on the same database and archive (use --database-url and --archive-url s3://… for the production backend); requests go to each in turn")
 	ca := f.String("ca", "", "with --hub: the gateway's TLS CA, PEM (default DATA/pki/hub-ca.pem if present, else the system roots)")
 	data := f.String("data", "", "the gateway's data folder, embedded backend (default: a temporary folder removed after the run; with --hub "+DefaultDataDir+")")
 	dbURL := f.String("database-url", os.Getenv("EDOCGW_DATABASE_URL"), "the gateway's PostgreSQL URL instead of the embedded database")
@@ -89,8 +90,11 @@ func runBench(args []string, env Env) error {
 	case *spawn:
 		mode = "spawn"
 	}
-	if mode != "spawn" && *serveBin != "" {
-		return usagef("bench: --serve-bin goes with --spawn")
+	if mode != "spawn" && (*serveBin != "" || *instances != 1) {
+		return usagef("bench: --serve-bin and --instances go with --spawn")
+	}
+	if *instances < 1 || *instances > 8 {
+		return usagef("bench: --instances %d: want 1–8", *instances)
 	}
 	if mode != "hub" && (*pid != 0 || *ca != "") {
 		return usagef("bench: --gateway-pid and --ca go with --hub")
@@ -220,15 +224,29 @@ func runBench(args []string, env Env) error {
 		if err := os.WriteFile(root, pki.RootPEM, 0o644); err != nil {
 			return err
 		}
-		child, err := spawnGateway(ctx, *serveBin, *data, *dbURL, *archiveURL, root, *maxPacket)
-		if err != nil {
-			return err
+		// One after the other: the first makes the data folder's PKI,
+		// which the others then share.
+		var probes bench.Probes
+		for i := range *instances {
+			child, err := spawnGateway(ctx, *serveBin, *data, *dbURL, *archiveURL, root, *maxPacket)
+			if err != nil {
+				return err
+			}
+			defer child.stop(env)
+			if i == 0 {
+				cfg.URL = child.url
+			} else {
+				cfg.More = append(cfg.More, child.url)
+			}
+			probes = append(probes, bench.PIDProbe{PID: child.cmd.Process.Pid})
 		}
-		defer child.stop(env)
 		if roots, err = certPool([]string{filepath.Join(*data, "pki", "hub-ca.pem")}); err != nil {
 			return err
 		}
-		cfg.URL, cfg.Gateway = child.url, bench.PIDProbe{PID: child.cmd.Process.Pid}
+		cfg.Gateway = probes[0]
+		if len(probes) > 1 {
+			cfg.Gateway = probes
+		}
 	case "hub":
 		st, err := sf.open(ctx, store.Options{Now: env.Now})
 		if err != nil {
