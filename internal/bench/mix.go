@@ -18,6 +18,19 @@ type SizeClass struct {
 // Mix is the size mix of the documents sent.
 type Mix []SizeClass
 
+// MeanBytes is the weighted mean document size.
+func (m Mix) MeanBytes() float64 {
+	var w, b float64
+	for _, c := range m {
+		w += c.Weight
+		b += c.Weight * float64(c.Bytes)
+	}
+	if w == 0 {
+		return 0
+	}
+	return b / w
+}
+
 // ParseSize reads a size: a number and a unit B, KB, MB or GB (powers of
 // 1024; KiB, MiB, GiB too), case-insensitive; no unit means bytes.
 func ParseSize(s string) (int64, error) {

@@ -287,6 +287,11 @@ func (cfg *Config) check() error {
 			cfg.Ahead = int(math.Ceil(cfg.Rate*secs)) + 2*cfg.Concurrency + 16 // never down to the refill mark
 		default:
 			cfg.Ahead = min(max(int(1250*secs), 100), 40000)
+			// Large documents sign slowly and fill the spool: at most
+			// maxAheadBytes of them (the run signs more if it needs them).
+			if mean := cfg.Mix.MeanBytes(); mean > 0 {
+				cfg.Ahead = max(min(cfg.Ahead, int(maxAheadBytes/mean)), 2*cfg.Concurrency)
+			}
 		}
 		if cfg.Documents > 0 {
 			cfg.Ahead = min(cfg.Ahead, cfg.Documents)
@@ -435,6 +440,9 @@ type receipt struct {
 		Route      string `json:"route"`
 	} `json:"recipients"`
 }
+
+// maxAheadBytes bounds the documents signed ahead by default.
+const maxAheadBytes = 2 << 30
 
 // requestTimeout bounds one request.
 const requestTimeout = 2 * time.Minute

@@ -290,3 +290,26 @@ func TestRunAgainstTwoInstances(t *testing.T) {
 		t.Fatalf("requests per instance %v: want both used", hits)
 	}
 }
+
+// The documents signed ahead by default are bounded by bytes: 20 s of
+// 5 MB documents would otherwise be 25,000 of them (125 GB).
+func TestDefaultAheadBoundedByBytes(t *testing.T) {
+	p := testPKI(t)
+	for _, tc := range []struct {
+		mix  Mix
+		want int
+	}{
+		{Mix{{"10KB", 10 << 10, 1}}, 25000},
+		{Mix{{"5MB", 5 << 20, 1}}, (2 << 30) / (5 << 20)},
+		{Mix{{"1GB", 1 << 30, 1}}, 16}, // at least twice the concurrency
+	} {
+		cfg := Config{Duration: 20 * time.Second, Concurrency: 8, Recipients: 1, Mix: tc.mix, URL: "https://x", Client: http.DefaultClient,
+			Agencies: p.Agencies, Tokens: make([]string, len(p.Agencies))}
+		if err := cfg.check(); err != nil {
+			t.Fatal(err)
+		}
+		if cfg.Ahead != tc.want {
+			t.Errorf("%s: ahead %d, want %d", tc.mix, cfg.Ahead, tc.want)
+		}
+	}
+}
