@@ -88,7 +88,13 @@ type Store struct {
 	ret      Retention
 	now      func() time.Time
 	bufs     sync.Pool // of *[]byte, partSize long
+	small    sync.Pool // of *[]byte, smallSize long
 }
+
+// smallSize is what Put reads before it takes a part-size buffer: a blob
+// that fits is sent in one request from it, so that many Puts of small
+// documents at once hold smallSize each, not a part each.
+const smallSize = 1 << 20
 
 var _ archive.BlobStore = (*Store)(nil)
 
@@ -137,6 +143,7 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 		s.now = time.Now
 	}
 	s.bufs.New = func() any { b := make([]byte, s.partSize); return &b }
+	s.small.New = func() any { b := make([]byte, min(smallSize, s.partSize)); return &b }
 	if err := s.ensureBucket(ctx, cfg.Region); err != nil {
 		return nil, err
 	}
@@ -201,24 +208,42 @@ func key(d archive.Digest) string { return blobPrefix + d.String() }
 // Put implements archive.BlobStore.
 func (s *Store) Put(ctx context.Context, r io.Reader) (d archive.Digest, n int64, err error) {
 	in := ingest.New(ctx, r, s.max)
+	// After a failed request the HTTP transport may still be reading a
+	// buffer: leave it to the garbage collector then.
+	sp := s.small.Get().(*[]byte)
+	m, err := io.ReadFull(in, *sp)
+	switch {
+	case err == io.EOF || err == io.ErrUnexpectedEOF:
+		d, n = in.Sum()
+		if err := s.putSmall(ctx, d, (*sp)[:m]); err != nil {
+			return archive.Digest{}, 0, err
+		}
+		s.small.Put(sp)
+		return d, n, nil
+	case err != nil:
+		return archive.Digest{}, 0, fmt.Errorf("s3blob: put: %w", err)
+	}
+	// Larger than smallSize: go on in a part-size buffer.
 	bp := s.bufs.Get().(*[]byte)
 	defer func() {
-		// After a failed request the HTTP transport may still be reading
-		// the buffer: leave it to the garbage collector then.
 		if err == nil {
 			s.bufs.Put(bp)
 		}
 	}()
-	m, err := io.ReadFull(in, *bp)
-	switch {
-	case err == io.EOF || err == io.ErrUnexpectedEOF:
-		d, n = in.Sum()
-		if err := s.putSmall(ctx, d, (*bp)[:m]); err != nil {
-			return archive.Digest{}, 0, err
+	copy(*bp, (*sp)[:m])
+	s.small.Put(sp)
+	if m < len(*bp) {
+		k, err := io.ReadFull(in, (*bp)[m:])
+		switch {
+		case err == io.EOF || err == io.ErrUnexpectedEOF:
+			d, n = in.Sum()
+			if err := s.putSmall(ctx, d, (*bp)[:m+k]); err != nil {
+				return archive.Digest{}, 0, err
+			}
+			return d, n, nil
+		case err != nil:
+			return archive.Digest{}, 0, fmt.Errorf("s3blob: put: %w", err)
 		}
-		return d, n, nil
-	case err != nil:
-		return archive.Digest{}, 0, fmt.Errorf("s3blob: put: %w", err)
 	}
 	return s.putLarge(ctx, in, *bp)
 }

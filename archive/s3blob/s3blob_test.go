@@ -398,3 +398,31 @@ func BenchmarkOpenRead(b *testing.B) {
 	srv := newServer(b)
 	blobtest.BenchOpenRead(b, srv.store(b, srv.config("")))
 }
+
+// Blobs on either side of the small buffer (1 MiB) and of the part size
+// (5 MiB here) are stored whole and read back the same, one version each.
+func TestPutSizesAroundBuffers(t *testing.T) {
+	srv := newServer(t)
+	cfg := srv.config("")
+	cfg.PartSize = 5 << 20
+	s := srv.store(t, cfg)
+	for i, n := range []int{0, 1, 1<<20 - 1, 1 << 20, 1<<20 + 1, 5<<20 - 1, 5 << 20, 5<<20 + 1, 11 << 20} {
+		data := blobtest.Data(uint64(10+i), n)
+		d, got, err := s.Put(context.Background(), bytes.NewReader(data))
+		if err != nil || got != int64(n) || d != archive.Sum(data) {
+			t.Fatalf("Put of %d bytes = %s, %d, %v", n, d, got, err)
+		}
+		b, err := s.Open(context.Background(), d)
+		if err != nil {
+			t.Fatalf("Open of %d bytes: %v", n, err)
+		}
+		back, err := io.ReadAll(b)
+		b.Close()
+		if err != nil || !bytes.Equal(back, data) {
+			t.Fatalf("read back %d of %d bytes: %v", len(back), n, err)
+		}
+		if vs := s.versions(t, key(d)); len(vs) != 1 {
+			t.Fatalf("%d bytes: %d versions", n, len(vs))
+		}
+	}
+}
