@@ -37,7 +37,7 @@ fuzz:
 # backend EDOCGW_DATABASE_URL / EDOCGW_ARCHIVE_URL name (default: embedded).
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
-	$(GO) run ./cmd/edocgw bench --in-process --duration 20s --concurrency 8 --mix 10KB=1 --agencies 20
+	$(GO) run ./cmd/edocgw bench --in-process --duration 20s --concurrency 96 --agencies 40 --pullers 40 --mix 10KB=1 --spool-dir /dev/shm
 
 # Regenerates the large test directory (not checked in; tests generate it in memory).
 testdata:
