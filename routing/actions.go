@@ -193,15 +193,7 @@ func (h *Hub) Record(ctx context.Context, p Principal, id string) (*Record, erro
 			Details: detailsJSON(map[string]any{"request": "record", "reason": "not an auditor"})})
 		return nil, fmt.Errorf("%w: only an auditor reads a document's record", ErrForbidden)
 	}
-	doc, dels, all, err := h.visible(ctx, p, id)
-	if err != nil {
-		return nil, err
-	}
-	events, err := h.o.Store.DocumentEvents(ctx, doc.ID)
-	if err != nil {
-		return nil, unavailable("database", err)
-	}
-	tr, err := h.trace(ctx, p, doc, dels, all, events)
+	doc, dels, events, tr, err := h.traced(ctx, p, id)
 	if err != nil {
 		return nil, err
 	}

@@ -50,15 +50,7 @@ func (h *Hub) ExportBundle(ctx context.Context, p Principal, id string) (*Export
 	if h.o.HubKey == nil || h.o.HubCert == nil {
 		return nil, fmt.Errorf("%w: the hub has no signing key configured", ErrUnavailable)
 	}
-	doc, dels, all, err := h.visible(ctx, p, id)
-	if err != nil {
-		return nil, err
-	}
-	events, err := h.o.Store.DocumentEvents(ctx, doc.ID)
-	if err != nil {
-		return nil, unavailable("database", err)
-	}
-	tr, err := h.trace(ctx, p, doc, dels, all, events)
+	doc, _, events, tr, err := h.traced(ctx, p, id)
 	if err != nil {
 		return nil, err
 	}

@@ -15,15 +15,26 @@ import (
 // events: the log is the one record of what happened. A recipient sees its
 // own part only; the sender, auditors and the hubs it passed see all.
 func (h *Hub) Trace(ctx context.Context, p Principal, id string) (*Trace, error) {
+	_, _, _, tr, err := h.traced(ctx, p, id)
+	return tr, err
+}
+
+// traced reads what p may see of document id (visible), its audit events,
+// and builds its trace from them.
+func (h *Hub) traced(ctx context.Context, p Principal, id string) (*Document, []*Delivery, []*archive.Event, *Trace, error) {
 	doc, dels, all, err := h.visible(ctx, p, id)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, nil, err
 	}
-	events, err := h.o.Store.DocumentEvents(ctx, id)
+	events, err := h.o.Store.DocumentEvents(ctx, doc.ID)
 	if err != nil {
-		return nil, unavailable("database", err)
+		return nil, nil, nil, nil, unavailable("database", err)
 	}
-	return h.trace(ctx, p, doc, dels, all, events)
+	tr, err := h.trace(ctx, p, doc, dels, all, events)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	return doc, dels, events, tr, nil
 }
 
 // trace builds the timeline of doc, which p may see (all: every recipient),

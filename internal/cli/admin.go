@@ -260,12 +260,8 @@ func runPeerList(args []string, env Env) error {
 	f := newFlags("peer list", "[--data DIR | --database-url URL] [--json]", env)
 	sf := addStoreFlags(f)
 	asJSON := f.Bool("json", false, "print one JSON record per peer")
-	pos, err := f.parse(args)
-	if err != nil {
+	if err := f.parseNone(args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usagef("peer list: unexpected argument %q", pos[0])
 	}
 	ctx := context.Background()
 	s, err := sf.open(ctx, store.Options{})
@@ -350,12 +346,8 @@ func runRouteList(args []string, env Env) error {
 	f := newFlags("route list", "[--data DIR | --database-url URL] [--json]", env)
 	sf := addStoreFlags(f)
 	asJSON := f.Bool("json", false, "print one JSON record per route")
-	pos, err := f.parse(args)
-	if err != nil {
+	if err := f.parseNone(args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usagef("route list: unexpected argument %q", pos[0])
 	}
 	ctx := context.Background()
 	s, err := sf.open(ctx, store.Options{})

@@ -161,24 +161,12 @@ func (sf storeFlags) openDirectory(ctx context.Context) (*store.Store, *agencyid
 	if err != nil {
 		return nil, nil, err
 	}
-	d, err := loadDirectory(ctx, s)
+	d, err := s.Directory(ctx)
 	if err != nil {
 		s.Close()
 		return nil, nil, err
 	}
 	return s, d, nil
-}
-
-func loadDirectory(ctx context.Context, s *store.Store) (*agencyids.Directory, error) {
-	as, err := s.Agencies(ctx)
-	if err != nil {
-		return nil, err
-	}
-	d := agencyids.NewDirectory()
-	if err := d.Load(as); err != nil {
-		return nil, fmt.Errorf("agency directory: %w", err)
-	}
-	return d, nil
 }
 
 // mergeDirectory is old with rows added or updated, all or nothing. Codes

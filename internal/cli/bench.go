@@ -72,12 +72,8 @@ func runBench(args []string, env Env) error {
 	cpuProfile := f.String("cpuprofile", "", "write a CPU profile of this process during the timed part (in-process: the gateway and the load)")
 	memProfile := f.String("memprofile", "", "write a heap profile of this process at the end")
 	maxPacket := f.Int64("max-packet", benchMaxPacket, "in-process or --spawn: the gateway's packet limit, bytes (serve --max-packet); documents above 16 MiB are signed as streams, e.g. --mix 1000MB=1 --documents 1 --max-packet 1073741824")
-	pos, err := f.parse(args)
-	if err != nil {
+	if err := f.parseNone(args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usagef("bench: unexpected argument %q", pos[0])
 	}
 	mode := "in-process"
 	switch {

@@ -169,18 +169,30 @@ func printUsage(w io.Writer, cmds []*command, path []string) {
 // (edocgw envelope validate a.xml --json b.xml).
 type flags struct {
 	*flag.FlagSet
-	usage string
+	name, usage string
 }
 
 func newFlags(name, usage string, env Env) *flags {
 	fs := flag.NewFlagSet("edocgw "+name, flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
-	f := &flags{FlagSet: fs, usage: usage}
+	f := &flags{FlagSet: fs, name: name, usage: usage}
 	fs.Usage = func() {
 		fmt.Fprintf(env.Stderr, "usage: edocgw %s %s\n", name, usage)
 		fs.PrintDefaults()
 	}
 	return f
+}
+
+// parseNone parses a command that takes flags only.
+func (f *flags) parseNone(args []string) error {
+	pos, err := f.parse(args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("%s: unexpected argument %q", f.name, pos[0])
+	}
+	return nil
 }
 
 // parse returns the positional arguments.

@@ -554,12 +554,8 @@ func runInbox(args []string, env Env) error {
 	hf := addHubFlags(f)
 	limit := f.Int("limit", 0, "page size asked of the hub (default: the hub's)")
 	asJSON := f.Bool("json", false, "print one JSON line per delivery")
-	pos, err := f.parse(args)
-	if err != nil {
+	if err := f.parseNone(args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usagef("inbox: unexpected argument %q", pos[0])
 	}
 	if *limit < 0 {
 		return usagef("inbox: --limit must not be negative")

@@ -161,12 +161,8 @@ func runEnvelopeBuild(args []string, env Env) error {
 	desc := f.String("description", "", "status: description or reason")
 	staff := f.String("staff", "", "status: clerk's name")
 	dept := f.String("department", "", "status: clerk's department")
-	pos, err := f.parse(args)
-	if err != nil {
+	if err := f.parseNone(args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usagef("envelope build: unexpected argument %q", pos[0])
 	}
 	if *from == "" {
 		return usagef("envelope build: --from is required")

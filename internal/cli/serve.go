@@ -57,12 +57,8 @@ func runServe(args []string, env Env) error {
 	checkpointEvery := f.Duration("checkpoint-every", time.Minute, "sign a checkpoint of the audit chain's head this often (when it moved)")
 	spool := f.String("spool-dir", "", "where request bodies over 1 MiB wait while checked (default: the system's temporary folder)")
 	vf := addVXPServeFlags(f)
-	pos, err := f.parse(args)
-	if err != nil {
+	if err := f.parseNone(args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usagef("serve: unexpected argument %q", pos[0])
 	}
 	if (*certFile == "") != (*keyFile == "") {
 		return usagef("serve: --tls-cert and --tls-key go together")

@@ -314,7 +314,7 @@ func dataDirectory(data string, env Env) (*agencyids.Directory, error) {
 		return nil, err
 	}
 	defer s.Close()
-	return loadDirectory(ctx, s)
+	return s.Directory(ctx)
 }
 
 // openSized opens a file and returns its size, for readers at offsets.

@@ -96,10 +96,8 @@ func actor() string {
 func runMigrate(args []string, env Env) error {
 	f := newFlags("migrate", "[--data DIR | --database-url URL]", env)
 	sf := addStoreFlags(f)
-	if pos, err := f.parse(args); err != nil {
+	if err := f.parseNone(args); err != nil {
 		return err
-	} else if len(pos) > 0 {
-		return usagef("migrate: unexpected argument %q", pos[0])
 	}
 	ctx := context.Background()
 	s, err := sf.open(ctx, store.Options{NoMigrate: true})
@@ -129,10 +127,8 @@ func runAuditVerify(args []string, env Env) error {
 	skipOriginals := f.Bool("no-originals", false, "walk the chain and checkpoints only; do not re-hash the originals")
 	tsaRoots := f.String("tsa-roots", "", "CA certificates of the time-stamping authority: checkpoint timestamps must chain to them (default: their signatures only)")
 	hubCert := f.String("hub-cert", "", "the hub's certificate: checkpoint signatures are verified with it (without it checkpoints are not trusted)")
-	if pos, err := f.parse(args); err != nil {
+	if err := f.parseNone(args); err != nil {
 		return err
-	} else if len(pos) > 0 {
-		return usagef("audit verify: unexpected argument %q", pos[0])
 	}
 	ctx := context.Background()
 	s, err := sf.open(ctx, store.Options{NoMigrate: true})

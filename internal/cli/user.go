@@ -110,12 +110,8 @@ func runUserList(args []string, env Env) error {
 	f := newFlags("user list", "[--data DIR | --database-url URL] [--json]", env)
 	sf := addStoreFlags(f)
 	asJSON := f.Bool("json", false, "print one JSON record per account")
-	pos, err := f.parse(args)
-	if err != nil {
+	if err := f.parseNone(args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usagef("user list: unexpected argument %q", pos[0])
 	}
 	ctx := context.Background()
 	s, err := sf.open(ctx, store.Options{})

@@ -164,12 +164,8 @@ func runVxpSystemList(args []string, env Env) error {
 	sf := addStoreFlags(f)
 	keyFile := f.String("vxp-key-file", os.Getenv("EDOCGW_VXP_KEY_FILE"), vxpKeyHelp)
 	asJSON := f.Bool("json", false, "print one JSON record per system")
-	pos, err := f.parse(args)
-	if err != nil {
+	if err := f.parseNone(args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usagef("vxp system list: unexpected argument %q", pos[0])
 	}
 	ctx := context.Background()
 	s, err := sf.open(ctx, store.Options{})

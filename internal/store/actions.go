@@ -56,37 +56,15 @@ func (s *Store) RequeueDelivery(ctx context.Context, d *routing.Delivery, from [
 	q := "UPDATE deliveries SET route = $1, peer = $2, state = $3, attempts = $4, next_attempt_at = $5, lease_until = $6," +
 		" last_error = $7, updated_at = $8, requeued_at = $10 WHERE id = $9 AND state IN (" + strings.Join(in, ", ") + ") RETURNING " + deliveryColumns
 	var updated *routing.Delivery
-	err := s.InTx(ctx, func(tx Tx) error {
-		var r deliveryRow
-		switch err := tx.QueryRow(ctx, q, args...).Scan(r.dest()...); {
-		case isNoRows(err):
-			return stateConflict(ctx, tx, d.ID)
-		case err != nil:
-			return err
-		}
-		var err error
-		if updated, err = s.delivery(&r); err != nil {
-			return err
-		}
-		return s.AppendAudit(ctx, tx, events...)
+	err := s.InTx(ctx, func(tx Tx) (err error) {
+		updated, err = s.updateDelivery(ctx, tx, d.ID, q, args, events)
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("store: requeue delivery %s: %w", d.ID, err)
 	}
 	*d = *updated
 	return nil
-}
-
-// stateConflict explains a conditional update that matched no row.
-func stateConflict(ctx context.Context, tx Tx, id string) error {
-	var state string
-	switch err := tx.QueryRow(ctx, "SELECT state FROM deliveries WHERE id = $1", id).Scan(&state); {
-	case isNoRows(err):
-		return routing.ErrNotFound
-	case err != nil:
-		return err
-	}
-	return fmt.Errorf("%w: it is %s", routing.ErrStateConflict, state)
 }
 
 // LastAuditEvent returns the newest event of kind; routing.ErrNotFound

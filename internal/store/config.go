@@ -99,6 +99,20 @@ func (s *Store) Agencies(ctx context.Context) ([]agencyids.Agency, error) {
 	return out, nil
 }
 
+// Directory returns the directory loaded into an agencyids.Directory, read
+// afresh (to change it, or where the hub's copy is not at hand).
+func (s *Store) Directory(ctx context.Context) (*agencyids.Directory, error) {
+	as, err := s.Agencies(ctx)
+	if err != nil {
+		return nil, err
+	}
+	d := agencyids.NewDirectory()
+	if err := d.Load(as); err != nil {
+		return nil, fmt.Errorf("store: agency directory: %w", err)
+	}
+	return d, nil
+}
+
 // HasAgencies reports whether the directory holds any agency.
 func (s *Store) HasAgencies(ctx context.Context) (bool, error) {
 	n := 0

@@ -514,32 +514,45 @@ func (s *Store) UpdateDelivery(ctx context.Context, d *routing.Delivery, from []
 	}
 	q += " RETURNING " + deliveryColumns
 	var updated *routing.Delivery
-	err := s.writeTx(ctx, func(tx Tx) error {
-		var r deliveryRow
-		switch err := tx.QueryRow(ctx, q, args...).Scan(r.dest()...); {
-		case isNoRows(err):
-			var state string
-			switch err := tx.QueryRow(ctx, "SELECT state FROM deliveries WHERE id = $1", d.ID).Scan(&state); {
-			case isNoRows(err):
-				return routing.ErrNotFound
-			case err != nil:
-				return err
-			}
-			return fmt.Errorf("%w: it is %s", routing.ErrStateConflict, state)
-		case err != nil:
-			return err
-		}
-		var err error
-		if updated, err = s.delivery(&r); err != nil {
-			return err
-		}
-		return s.AppendAudit(ctx, tx, events...)
+	err := s.writeTx(ctx, func(tx Tx) (err error) {
+		updated, err = s.updateDelivery(ctx, tx, d.ID, q, args, events)
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("store: update delivery %s: %w", d.ID, err)
 	}
 	*d = *updated
 	return nil
+}
+
+// updateDelivery runs q, a conditional UPDATE … RETURNING deliveryColumns
+// of delivery id, and appends events; a row that did not match is
+// explained by stateConflict.
+func (s *Store) updateDelivery(ctx context.Context, tx Tx, id, q string, args []any, events []*archive.Event) (*routing.Delivery, error) {
+	var r deliveryRow
+	switch err := tx.QueryRow(ctx, q, args...).Scan(r.dest()...); {
+	case isNoRows(err):
+		return nil, stateConflict(ctx, tx, id)
+	case err != nil:
+		return nil, err
+	}
+	d, err := s.delivery(&r)
+	if err != nil {
+		return nil, err
+	}
+	return d, s.AppendAudit(ctx, tx, events...)
+}
+
+// stateConflict explains a conditional update that matched no row.
+func stateConflict(ctx context.Context, tx Tx, id string) error {
+	var state string
+	switch err := tx.QueryRow(ctx, "SELECT state FROM deliveries WHERE id = $1", id).Scan(&state); {
+	case isNoRows(err):
+		return routing.ErrNotFound
+	case err != nil:
+		return err
+	}
+	return fmt.Errorf("%w: it is %s", routing.ErrStateConflict, state)
 }
 
 // DocumentEvents returns the audit events of a document and of the

@@ -27,20 +27,6 @@ import (
 // maxPEM bounds a certificate upload.
 const maxPEM = 64 << 10
 
-// loadDirectory reads the directory afresh from the store, to change it:
-// the hub's copy may be a second old.
-func (c *Console) loadDirectory(ctx context.Context) (*agencyids.Directory, error) {
-	as, err := c.cfg.Store.Agencies(ctx)
-	if err != nil {
-		return nil, err
-	}
-	d := agencyids.NewDirectory()
-	if err := d.Load(as); err != nil {
-		return nil, fmt.Errorf("agency directory: %w", err)
-	}
-	return d, nil
-}
-
 // members maps the members by code.
 func (c *Console) members(ctx context.Context) (map[agencyids.Code]routing.Member, error) {
 	ms, err := c.cfg.Store.Members(ctx)
@@ -174,7 +160,7 @@ func (c *Console) addAgency(w http.ResponseWriter, r *http.Request, sess *store.
 		m = checkDelivery(l, f)
 		m.Code, a.Endpoint = a.Code, m.PushURL
 	}
-	dir, err := c.loadDirectory(r.Context())
+	dir, err := c.cfg.Store.Directory(r.Context())
 	if err != nil {
 		c.fail(w, r, sess, err)
 		return
@@ -305,7 +291,7 @@ func (c *Console) agency(w http.ResponseWriter, r *http.Request, sess *store.Ses
 // showAgency renders the agency page; a form given is shown as typed.
 func (c *Console) showAgency(w http.ResponseWriter, r *http.Request, sess *store.Session, status int, delivery, cert, retire *form) {
 	code := agencyids.Code(r.PathValue("code"))
-	dir, err := c.loadDirectory(r.Context())
+	dir, err := c.cfg.Store.Directory(r.Context())
 	if err != nil {
 		c.fail(w, r, sess, err)
 		return
@@ -353,7 +339,7 @@ func (c *Console) showAgency(w http.ResponseWriter, r *http.Request, sess *store
 // editable returns the agency of the path from a fresh directory, which
 // the caller changes and saves; nil after an error page.
 func (c *Console) editable(w http.ResponseWriter, r *http.Request, sess *store.Session) (*agencyids.Directory, *agencyids.Agency) {
-	dir, err := c.loadDirectory(r.Context())
+	dir, err := c.cfg.Store.Directory(r.Context())
 	if err != nil {
 		c.fail(w, r, sess, err)
 		return nil, nil
@@ -444,11 +430,7 @@ func (c *Console) bindCert(w http.ResponseWriter, r *http.Request, sess *store.S
 		c.showAgency(w, r, sess, http.StatusBadRequest, nil, f, nil)
 		return
 	}
-	if err := c.cfg.Store.SaveAgencies(r.Context(), []agencyids.Agency{*a}, sess.User.Actor()); err != nil {
-		c.fail(w, r, sess, err)
-		return
-	}
-	c.changed(w, r, "/ui/admin/agencies/"+url.PathEscape(string(a.Code)))
+	c.saveAgency(w, r, sess, a)
 }
 
 // parseCert reads the first certificate of a PEM text, and refuses one
@@ -500,6 +482,11 @@ func (c *Console) unbindCert(w http.ResponseWriter, r *http.Request, sess *store
 		c.showAgency(w, r, sess, http.StatusBadRequest, nil, f, nil)
 		return
 	}
+	c.saveAgency(w, r, sess, a)
+}
+
+// saveAgency stores a changed directory entry (audited) and shows its page.
+func (c *Console) saveAgency(w http.ResponseWriter, r *http.Request, sess *store.Session, a *agencyids.Agency) {
 	if err := c.cfg.Store.SaveAgencies(r.Context(), []agencyids.Agency{*a}, sess.User.Actor()); err != nil {
 		c.fail(w, r, sess, err)
 		return
@@ -550,11 +537,7 @@ func (c *Console) retire(w http.ResponseWriter, r *http.Request, sess *store.Ses
 		return
 	}
 	retired, _ := dir.Lookup(a.Code)
-	if err := c.cfg.Store.SaveAgencies(r.Context(), []agencyids.Agency{retired}, sess.User.Actor()); err != nil {
-		c.fail(w, r, sess, err)
-		return
-	}
-	c.changed(w, r, "/ui/admin/agencies/"+url.PathEscape(string(a.Code)))
+	c.saveAgency(w, r, sess, &retired)
 }
 
 type routesData struct {

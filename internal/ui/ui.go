@@ -77,6 +77,7 @@ type Store interface {
 	// The admin's: the directory, members, routes and accounts, each
 	// change audited by the store.
 	Agencies(ctx context.Context) ([]agencyids.Agency, error)
+	Directory(ctx context.Context) (*agencyids.Directory, error)
 	SaveAgencies(ctx context.Context, agencies []agencyids.Agency, actor string) error
 	Members(ctx context.Context) ([]routing.Member, error)
 	AddMember(ctx context.Context, a *agencyids.Agency, m routing.Member, c *store.Credential, actor string) error
