@@ -115,7 +115,9 @@ func paramValue(raw json.RawMessage) (string, error) {
 	case '{', '[':
 		var buf bytes.Buffer
 		err := json.Compact(&buf, raw)
-		return buf.String(), err
+		// As for a string value, an invalid UTF-8 byte within becomes
+		// U+FFFD (Compact copies strings' bytes as they are).
+		return strings.ToValidUTF8(buf.String(), "\uFFFD"), err
 	case 'n':
 		return "", nil
 	}
