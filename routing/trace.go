@@ -16,7 +16,14 @@ import (
 // own part only; the sender, auditors and the hubs it passed see all.
 func (h *Hub) Trace(ctx context.Context, p Principal, id string) (*Trace, error) {
 	_, _, _, tr, err := h.traced(ctx, p, id)
-	return tr, err
+	if err != nil {
+		return nil, err
+	}
+	if p.Role != RoleHub {
+		// A peer asking gets this hub's steps only: no chains of calls.
+		h.addPeerSteps(ctx, tr)
+	}
+	return tr, nil
 }
 
 // traced reads what p may see of document id (visible), its audit events,

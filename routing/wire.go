@@ -115,7 +115,9 @@ type TraceRecipient struct {
 	Attempts   int            `json:"attempts"`
 	LastError  string         `json:"lastError,omitempty"`
 	Remote     string         `json:"remote,omitempty"`
-	Steps      []Step         `json:"steps"`
+	// PeerError says why the peer hub's own steps are missing.
+	PeerError string `json:"peerError,omitempty"`
+	Steps     []Step `json:"steps"`
 	// Statuses are the status packets about the document that this
 	// recipient sent (01–06, 15, 16) or that were sent to it (13).
 	Statuses []StatusEntry `json:"statuses"`
@@ -130,6 +132,9 @@ type Step struct {
 	Attempt int    `json:"attempt,omitempty"`
 	Error   string `json:"error,omitempty"`
 	Detail  string `json:"detail,omitempty"`
+	// Hub names the peer hub where the step happened, as that hub reports
+	// it (Hub.Trace asks the peers it forwarded to); empty: this hub.
+	Hub string `json:"hub,omitempty"`
 }
 
 // StatusEntry is a status packet on a trace.

@@ -266,6 +266,19 @@ func hubEndToEnd(t *testing.T, mk func(string) backend) {
 	if byAgency[remote].Route != routing.RoutePeer || byAgency[remote].State != routing.StateDelivered || byAgency[remote].Remote == "" {
 		t.Errorf("remote recipient %+v", byAgency[remote])
 	}
+	// The axis's own steps for its recipient are on the province's trace
+	// (design §9), each naming the axis.
+	var atAxis []string
+	for _, s := range byAgency[remote].Steps {
+		if s.Hub == "axis" {
+			atAxis = append(atAxis, s.Step)
+		}
+	}
+	for _, w := range []string{"queued", "pulled", "acked"} {
+		if !slices.Contains(atAxis, w) || byAgency[remote].PeerError != "" {
+			t.Errorf("the axis's steps on the province's trace: %v (peer error %q), want %q", atAxis, byAgency[remote].PeerError, w)
+		}
+	}
 	if len(tr.Steps) < 2 || tr.Steps[0].Step != "accepted" || tr.Steps[1].Step != "archived" {
 		t.Errorf("document steps %+v", tr.Steps)
 	}
