@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/edocgw/edocgw/agencyids"
 	"github.com/edocgw/edocgw/internal/authtoken"
@@ -75,11 +76,32 @@ func (s *Server) principal(r *http.Request) (routing.Principal, error) {
 }
 
 // refuseAnonymous audits a failed authentication (never with the
-// credential itself) and returns its error.
+// credential itself) and returns its error: 401, or 429 without an event
+// when the address is past its share of audited refusals (refusals).
 func (s *Server) refuseAnonymous(r *http.Request, why string) error {
-	s.cfg.Hub.Refused(r.Context(), "anonymous", what(r), why+" (from "+r.RemoteAddr+")")
+	audit, suppressed, retry := s.refusals.take(r.RemoteAddr)
+	if !audit {
+		return &tooManyFailures{retry: retry}
+	}
+	note := why + " (from " + r.RemoteAddr + ")"
+	if suppressed > 0 {
+		note += fmt.Sprintf("; %d more refused from this address since the last event, answered 429", suppressed)
+	}
+	s.cfg.Hub.Refused(r.Context(), "anonymous", what(r), note)
 	return detailf(routing.ErrUnauthenticated, "%s", why)
 }
+
+// errTooManyFailures: too many failed authentications from the address.
+var errTooManyFailures = errors.New("too many failed authentications")
+
+// tooManyFailures is errTooManyFailures with the wait before a retry.
+type tooManyFailures struct{ retry time.Duration }
+
+func (e *tooManyFailures) Error() string {
+	return fmt.Sprintf("too many failed authentications from this address; retry in %s", e.retry.Round(time.Second))
+}
+
+func (e *tooManyFailures) Unwrap() error { return errTooManyFailures }
 
 // allow lets only the given roles through; others get 403, audited.
 func (s *Server) allow(roles ...routing.Role) func(http.Handler) http.Handler {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 
 	"github.com/edocgw/edocgw/envelope"
 	"github.com/edocgw/edocgw/routing"
@@ -38,6 +39,7 @@ var problemKinds = []problemKind{
 	{errMethodNotAllowed, http.StatusMethodNotAllowed, "method-not-allowed", "Method not allowed"},
 	{errInvalidAgencyCode, http.StatusBadRequest, "invalid-agency-code", "Invalid agency code"},
 	{errAgencyNotFound, http.StatusNotFound, "agency-not-found", "Agency not found"},
+	{errTooManyFailures, http.StatusTooManyRequests, "too-many-failures", "Too many failed authentications"},
 	{routing.ErrUnavailable, http.StatusServiceUnavailable, "unavailable", "Service unavailable"},
 	{routing.ErrUnauthenticated, http.StatusUnauthorized, "unauthenticated", "Authentication required"},
 	{routing.ErrForbidden, http.StatusForbidden, "forbidden", "Forbidden"},
@@ -93,6 +95,11 @@ func problemFor(err error) *problem {
 		return p
 	case routing.ErrUnauthenticated:
 		p.header.Set("WWW-Authenticate", `Bearer realm="edocgw"`)
+	case errTooManyFailures:
+		var tm *tooManyFailures
+		if errors.As(err, &tm) {
+			p.header.Set("Retry-After", strconv.Itoa(max(1, int(tm.retry.Seconds()+0.999))))
+		}
 	case routing.ErrInvalidPacket:
 		p.ext["errors"] = envelopeErrors(err)
 	}

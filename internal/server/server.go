@@ -54,6 +54,8 @@ type Server struct {
 	router  *chi.Mux
 	metrics *httpMetrics
 	tokens  Tokens // cfg.Tokens, cached when it has a configuration version
+	// refusals bounds the audited failed authentications per address.
+	refusals *refusals
 }
 
 // New returns a server over cfg.Hub and cfg.Tokens.
@@ -78,7 +80,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, metrics: m, tokens: cfg.Tokens}
+	s := &Server{cfg: cfg, log: cfg.Logger, metrics: m, tokens: cfg.Tokens, refusals: newRefusals(cfg.Now)}
 	if v, ok := cfg.Tokens.(configVersioner); ok {
 		s.tokens = newTokenCache(cfg.Tokens, v, time.Now)
 	}
