@@ -77,9 +77,9 @@ func (s *Server) principal(r *http.Request) (routing.Principal, error) {
 
 // refuseAnonymous audits a failed authentication (never with the
 // credential itself) and returns its error: 401, or 429 without an event
-// when the address is past its share of audited refusals (refusals).
+// when the address is past its share of audited refusals (ratelimit).
 func (s *Server) refuseAnonymous(r *http.Request, why string) error {
-	audit, suppressed, retry := s.refusals.take(r.RemoteAddr)
+	audit, suppressed, retry := s.refusals.Take(r.RemoteAddr)
 	if !audit {
 		return &tooManyFailures{retry: retry}
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/edocgw/edocgw/internal/ratelimit"
 	"github.com/edocgw/edocgw/routing"
 )
 
@@ -55,7 +56,7 @@ type Server struct {
 	metrics *httpMetrics
 	tokens  Tokens // cfg.Tokens, cached when it has a configuration version
 	// refusals bounds the audited failed authentications per address.
-	refusals *refusals
+	refusals *ratelimit.Refusals
 }
 
 // New returns a server over cfg.Hub and cfg.Tokens.
@@ -80,7 +81,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, metrics: m, tokens: cfg.Tokens, refusals: newRefusals(cfg.Now)}
+	s := &Server{cfg: cfg, log: cfg.Logger, metrics: m, tokens: cfg.Tokens, refusals: ratelimit.New(cfg.Now)}
 	if v, ok := cfg.Tokens.(configVersioner); ok {
 		s.tokens = newTokenCache(cfg.Tokens, v, time.Now)
 	}

@@ -21,6 +21,9 @@ const (
 	CodeUnknownSys   Code = "1002" // no such systemId
 	CodeBadHMAC      Code = "1003" // XroadVnpt-hash-header is not the HMAC of the sign-header
 	CodeStaleRequest Code = "1004" // timestamp outside the window (only when one is configured)
+	// CodeTooManyFailures: more than 10 failed authentications a minute
+	// from the address; not audited one by one (internal/ratelimit).
+	CodeTooManyFailures Code = "1005"
 
 	// sendEdoc.
 	CodeFromNotRegistered Code = "2001" // from, or the packet's From, is not an agency of the system
@@ -59,6 +62,7 @@ var descriptions = map[Code]string{
 	CodeUnknownSys:        "He thong chua duoc dang ky",
 	CodeBadHMAC:           "Chu ky xac thuc XroadVnpt-hash-header khong hop le",
 	CodeStaleRequest:      "Thoi diem gui yeu cau XroadVnpt-timestamp nam ngoai khoang cho phep",
+	CodeTooManyFailures:   "Qua nhieu lan xac thuc that bai tu dia chi nay, vui long thu lai sau",
 	CodeFromNotRegistered: "Don vi gui khong dung voi ma da dang ky",
 	CodeHashFile:          "Ma bam tep hash-file khong khop voi noi dung goi tin",
 	CodeBody:              "Khong doc duoc goi tin trong noi dung yeu cau",

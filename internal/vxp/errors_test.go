@@ -300,3 +300,38 @@ func TestVXPWrongKeyFile(t *testing.T) {
 		t.Fatalf("%+v %v", r, err)
 	}
 }
+
+// Past 10 failed authentications a minute from one address, the answer is
+// ErrorCode 1005 and no event each; the rest of the protocol works for a
+// system that signs correctly from the same address.
+func TestVXPFailedAuthenticationsRateLimited(t *testing.T) {
+	e := newEnv(t)
+	c := e.client(vxp.DefaultPrefix, system)
+	bad := vxpclient.New(e.srv.URL+vxp.DefaultPrefix, system, "not-the-secret", nil, time.Now())
+	start := e.head()
+	for i := range 13 {
+		r, err := bad.GetReceivedEdocList(context.Background(), `{"servicetype":"eDoc","messagetype":"edoc"}`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := vxp.CodeBadHMAC
+		if i >= 10 {
+			want = vxp.CodeTooManyFailures
+		}
+		if r.Status != "FAIL" || r.ErrorCode != string(want) {
+			t.Fatalf("attempt %d: %s %s %s, want %s", i+1, r.Status, r.ErrorCode, r.ErrorDesc, want)
+		}
+	}
+	refused := 0
+	for _, ev := range e.eventsSince(start) {
+		if ev.Kind == "auth.refused" {
+			refused++
+		}
+	}
+	if refused != 10 {
+		t.Fatalf("%d refusals audited, want 10", refused)
+	}
+	if r, err := c.GetReceivedEdocList(context.Background(), `{"servicetype":"eDoc","messagetype":"edoc"}`); err != nil || !r.OK() {
+		t.Fatalf("a correct signature from the same address: %+v, %v", r, err)
+	}
+}

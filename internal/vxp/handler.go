@@ -17,6 +17,7 @@ import (
 
 	"github.com/edocgw/edocgw/agencyids"
 	"github.com/edocgw/edocgw/archive"
+	"github.com/edocgw/edocgw/internal/ratelimit"
 	"github.com/edocgw/edocgw/routing"
 )
 
@@ -68,6 +69,7 @@ type Handler struct {
 	log      *slog.Logger
 	requests *prometheus.CounterVec
 	variants variantMemory
+	refusals *ratelimit.Refusals // audited authentication failures per address
 }
 
 // New returns a handler.
@@ -90,7 +92,7 @@ func New(cfg Config) (*Handler, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	h := &Handler{cfg: cfg, log: cfg.Logger, requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+	h := &Handler{cfg: cfg, log: cfg.Logger, refusals: ratelimit.New(cfg.Now), requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "edocgw_vxp_requests_total",
 		Help: "Requests of the national axis's SDK protocol, by method and ErrorCode.",
 	}, []string{"method", "code"})}
@@ -254,6 +256,8 @@ func downloadStatus(c Code) int {
 	switch c {
 	case CodeAuthHeaders, CodeUnknownSys, CodeBadHMAC, CodeStaleRequest:
 		return http.StatusUnauthorized
+	case CodeTooManyFailures:
+		return http.StatusTooManyRequests
 	case CodeNotFound, CodeNoMethod:
 		return http.StatusNotFound
 	case CodeGone:
@@ -273,7 +277,16 @@ func downloadStatus(c Code) int {
 func (h *Handler) authenticate(c *call) (*System, Params, error) {
 	r := c.r
 	refuse := func(actor string, e *Error) error {
-		h.cfg.Hub.Refused(c.ctx, actor, c.what, fmt.Sprintf("vxp %s: %s (from %s)", e.Code, e.Error(), r.RemoteAddr))
+		audit, suppressed, retry := h.refusals.Take(r.RemoteAddr)
+		if !audit {
+			// Past the address's share of audited failures (ratelimit).
+			return failf(CodeTooManyFailures, nil, "retry in %s", retry.Round(time.Second))
+		}
+		why := fmt.Sprintf("vxp %s: %s (from %s)", e.Code, e.Error(), r.RemoteAddr)
+		if suppressed > 0 {
+			why += fmt.Sprintf("; %d more refused from this address since the last event", suppressed)
+		}
+		h.cfg.Hub.Refused(c.ctx, actor, c.what, why)
 		return e
 	}
 	signHeader := r.Header.Get("XroadVnpt-sign-header")
