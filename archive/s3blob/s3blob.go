@@ -208,44 +208,37 @@ func key(d archive.Digest) string { return blobPrefix + d.String() }
 // Put implements archive.BlobStore.
 func (s *Store) Put(ctx context.Context, r io.Reader) (d archive.Digest, n int64, err error) {
 	in := ingest.New(ctx, r, s.max)
-	// After a failed request the HTTP transport may still be reading a
-	// buffer: leave it to the garbage collector then.
-	sp := s.small.Get().(*[]byte)
-	m, err := io.ReadFull(in, *sp)
-	switch {
-	case err == io.EOF || err == io.ErrUnexpectedEOF:
-		d, n = in.Sum()
-		if err := s.putSmall(ctx, d, (*sp)[:m]); err != nil {
-			return archive.Digest{}, 0, err
-		}
+	// A blob that fits in smallSize is sent from a small buffer; a larger
+	// one goes on in a part-size buffer. After a failed request the HTTP
+	// transport may still be reading the buffer: it is left to the garbage
+	// collector then.
+	pool, bp := &s.small, s.small.Get().(*[]byte)
+	m, err := io.ReadFull(in, *bp)
+	if err == nil {
+		sp := bp
+		pool, bp = &s.bufs, s.bufs.Get().(*[]byte)
+		copy(*bp, *sp)
 		s.small.Put(sp)
-		return d, n, nil
-	case err != nil:
-		return archive.Digest{}, 0, fmt.Errorf("s3blob: put: %w", err)
+		var k int
+		k, err = io.ReadFull(in, (*bp)[m:])
+		m += k
 	}
-	// Larger than smallSize: go on in a part-size buffer.
-	bp := s.bufs.Get().(*[]byte)
 	defer func() {
 		if err == nil {
-			s.bufs.Put(bp)
+			pool.Put(bp)
 		}
 	}()
-	copy(*bp, (*sp)[:m])
-	s.small.Put(sp)
-	if m < len(*bp) {
-		k, err := io.ReadFull(in, (*bp)[m:])
-		switch {
-		case err == io.EOF || err == io.ErrUnexpectedEOF:
-			d, n = in.Sum()
-			if err := s.putSmall(ctx, d, (*bp)[:m+k]); err != nil {
-				return archive.Digest{}, 0, err
-			}
-			return d, n, nil
-		case err != nil:
-			return archive.Digest{}, 0, fmt.Errorf("s3blob: put: %w", err)
+	switch {
+	case err == nil:
+		return s.putLarge(ctx, in, *bp)
+	case err == io.EOF || err == io.ErrUnexpectedEOF:
+		d, n = in.Sum()
+		if err := s.putSmall(ctx, d, (*bp)[:m]); err != nil {
+			return archive.Digest{}, 0, err
 		}
+		return d, n, nil
 	}
-	return s.putLarge(ctx, in, *bp)
+	return archive.Digest{}, 0, fmt.Errorf("s3blob: put: %w", err)
 }
 
 // putSmall writes a blob held in memory straight to its key.
