@@ -127,12 +127,9 @@ func runPeerAdd(args []string, env Env) error {
 	systemID := f.String("system-id", "", "--kind vxp: the systemId the axis issued to this hub")
 	secretFile := f.String("secret-file", "", "--kind vxp: file holding the secret the axis issued with the systemId (stored sealed)")
 	keyFile := f.String("vxp-key-file", os.Getenv("EDOCGW_VXP_KEY_FILE"), vxpKeyHelp)
-	pos, err := f.parse(args)
+	arg, err := f.parseOne(args, "one NAME")
 	if err != nil {
 		return err
-	}
-	if len(pos) != 1 {
-		return usagef("peer add: want one NAME")
 	}
 	ctx := context.Background()
 	var (
@@ -149,10 +146,10 @@ func runPeerAdd(args []string, env Env) error {
 	}
 	defer s.Close()
 	// A peer added again keeps what the command line does not change.
-	p, err := s.Peer(ctx, pos[0])
+	p, err := s.Peer(ctx, arg)
 	verb := "updated"
 	if errors.Is(err, routing.ErrNotFound) {
-		p, verb, err = routing.Peer{Name: pos[0]}, "added", nil
+		p, verb, err = routing.Peer{Name: arg}, "added", nil
 	}
 	if err != nil {
 		return err
@@ -374,12 +371,9 @@ func runRouteList(args []string, env Env) error {
 func runRouteRemove(args []string, env Env) error {
 	f := newFlags("route remove", "[--data DIR | --database-url URL] PATTERN", env)
 	sf := addStoreFlags(f)
-	pos, err := f.parse(args)
+	arg, err := f.parseOne(args, "one PATTERN")
 	if err != nil {
 		return err
-	}
-	if len(pos) != 1 {
-		return usagef("route remove: want one PATTERN")
 	}
 	ctx := context.Background()
 	s, err := sf.open(ctx, store.Options{})
@@ -387,10 +381,10 @@ func runRouteRemove(args []string, env Env) error {
 		return err
 	}
 	defer s.Close()
-	if err := s.DeleteRoute(ctx, pos[0], actor()); err != nil {
+	if err := s.DeleteRoute(ctx, arg, actor()); err != nil {
 		return err
 	}
-	fmt.Fprintf(env.Stdout, "removed route %s\n", pos[0])
+	fmt.Fprintf(env.Stdout, "removed route %s\n", arg)
 	return nil
 }
 

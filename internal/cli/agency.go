@@ -98,14 +98,11 @@ func runAgencyImport(args []string, env Env) error {
 	f := newFlags("agency import", "[--data DIR | --database-url URL] [--format csv|json] FILE", env)
 	sf := addStoreFlags(f)
 	format := f.String("format", "", "csv or json (default: from the file name)")
-	pos, err := f.parse(args)
+	arg, err := f.parseOne(args, "exactly one FILE")
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return usagef("agency import: want exactly one FILE")
-	}
-	name := pos[0]
+	name := arg
 	if *format == "" {
 		*format = strings.TrimPrefix(strings.ToLower(filepath.Ext(name)), ".")
 	}
@@ -205,12 +202,9 @@ func runAgencyShow(args []string, env Env) error {
 	f := newFlags("agency show", "[--data DIR | --database-url URL] [--json] CODE", env)
 	sf := addStoreFlags(f)
 	asJSON := f.Bool("json", false, "print the agency as JSON")
-	pos, err := f.parse(args)
+	arg, err := f.parseOne(args, "exactly one CODE")
 	if err != nil {
 		return err
-	}
-	if len(pos) != 1 {
-		return usagef("agency show: want exactly one CODE")
 	}
 	ctx := context.Background()
 	s, d, err := sf.openDirectory(ctx)
@@ -218,9 +212,9 @@ func runAgencyShow(args []string, env Env) error {
 		return err
 	}
 	defer s.Close()
-	a, ok := d.Lookup(agencyids.Code(pos[0]))
+	a, ok := d.Lookup(agencyids.Code(arg))
 	if !ok {
-		return fmt.Errorf("agency %s: %w", pos[0], agencyids.ErrNotFound)
+		return fmt.Errorf("agency %s: %w", arg, agencyids.ErrNotFound)
 	}
 	if *asJSON {
 		return writeJSONLine(env.Stdout, a)
@@ -444,12 +438,9 @@ func runAgencyRetire(args []string, env Env) error {
 	sf := addStoreFlags(f)
 	successor := f.String("successor", "", "the agency that took over")
 	at := f.String("at", "", "date the code closes (default now)")
-	pos, err := f.parse(args)
+	arg, err := f.parseOne(args, "one CODE")
 	if err != nil {
 		return err
-	}
-	if len(pos) != 1 {
-		return usagef("agency retire: want one CODE")
 	}
 	when := env.now()
 	if *at != "" {
@@ -463,13 +454,13 @@ func runAgencyRetire(args []string, env Env) error {
 		return err
 	}
 	defer s.Close()
-	if err := d.Retire(agencyids.Code(pos[0]), when, agencyids.Code(*successor)); err != nil {
+	if err := d.Retire(agencyids.Code(arg), when, agencyids.Code(*successor)); err != nil {
 		return err
 	}
-	a, _ := d.Lookup(agencyids.Code(pos[0]))
+	a, _ := d.Lookup(agencyids.Code(arg))
 	if err := s.SaveAgencies(ctx, []agencyids.Agency{a}, actor()); err != nil {
 		return err
 	}
-	fmt.Fprintf(env.Stdout, "retired %s on %s\n", pos[0], when.Format(time.DateOnly))
+	fmt.Fprintf(env.Stdout, "retired %s on %s\n", arg, when.Format(time.DateOnly))
 	return nil
 }

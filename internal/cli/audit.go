@@ -126,12 +126,9 @@ func runAuditVerifyBundle(args []string, env Env) error {
 	hubCert := f.String("hub-cert", "", "the hub's certificate, from a source you trust (without it the bundle's own is used and the result says so)")
 	extract := f.String("extract", "", "after verification, write the original packet into this folder")
 	asJSON := f.Bool("json", false, "print the report as JSON")
-	pos, err := f.parse(args)
+	arg, err := f.parseOne(args, "exactly one FILE.zip")
 	if err != nil {
 		return err
-	}
-	if len(pos) != 1 {
-		return usagef("audit verify-bundle: want exactly one FILE.zip")
 	}
 	var cert *x509.Certificate
 	if *hubCert != "" {
@@ -141,7 +138,7 @@ func runAuditVerifyBundle(args []string, env Env) error {
 		}
 		cert = certs[0]
 	}
-	file, size, err := openSized(pos[0])
+	file, size, err := openSized(arg)
 	if err != nil {
 		return err
 	}
@@ -153,11 +150,11 @@ func runAuditVerifyBundle(args []string, env Env) error {
 			ps = bundle.Problems{{Err: err}}
 		}
 		if *asJSON {
-			_ = writeJSONLine(env.Stdout, map[string]any{"valid": false, "file": pos[0], "problems": ps})
+			_ = writeJSONLine(env.Stdout, map[string]any{"valid": false, "file": arg, "problems": ps})
 			return &silentError{ExitInput}
 		}
 		// One line per problem: an edited file often breaks several checks.
-		fmt.Fprintf(env.Stdout, "INVALID %s: %v\n", pos[0], ps[0])
+		fmt.Fprintf(env.Stdout, "INVALID %s: %v\n", arg, ps[0])
 		for _, p := range ps[1:] {
 			fmt.Fprintf(env.Stdout, "  %v\n", p)
 		}
@@ -182,13 +179,13 @@ func runAuditVerifyBundle(args []string, env Env) error {
 		}
 	}
 	if *asJSON {
-		return writeJSONLine(env.Stdout, map[string]any{"valid": true, "file": pos[0], "report": rep})
+		return writeJSONLine(env.Stdout, map[string]any{"valid": true, "file": arg, "report": rep})
 	}
 	trust := "hub certificate given"
 	if rep.SelfAsserted {
 		trust = "SELF-ASSERTED: no --hub-cert given; compare the fingerprint with the hub's published one"
 	}
-	fmt.Fprintf(env.Stdout, "VALID %s document=%s sha256=%s size=%d\n", pos[0], rep.DocumentID, rep.Digest, rep.Size)
+	fmt.Fprintf(env.Stdout, "VALID %s document=%s sha256=%s size=%d\n", arg, rep.DocumentID, rep.Digest, rep.Size)
 	fmt.Fprintf(env.Stdout, "  hub certificate sha256 %s (%s)\n", rep.HubCertSHA256, trust)
 	fmt.Fprintf(env.Stdout, "  %d audit events (%d–%d) verified against %d signed checkpoints, %s to %s\n",
 		rep.Events, rep.FirstSeq, rep.LastSeq, rep.Checkpoints,

@@ -195,6 +195,19 @@ func (f *flags) parseNone(args []string) error {
 	return nil
 }
 
+// parseOne parses a command that takes exactly one argument and returns
+// it; want names it in the usage error ("one NAME").
+func (f *flags) parseOne(args []string, want string) (string, error) {
+	pos, err := f.parse(args)
+	if err != nil {
+		return "", err
+	}
+	if len(pos) != 1 {
+		return "", usagef("%s: want %s", f.name, want)
+	}
+	return pos[0], nil
+}
+
 // parse returns the positional arguments.
 func (f *flags) parse(args []string) ([]string, error) {
 	var pos []string

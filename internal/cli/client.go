@@ -454,29 +454,26 @@ func sendPacket(name string, args []string, env Env) error {
 	f := newFlags(name, hubUsage+" [--json] FILE", env)
 	hf := addHubFlags(f)
 	asJSON := f.Bool("json", false, "print the receipt (or the problem) as one JSON line")
-	pos, err := f.parse(args)
+	arg, err := f.parseOne(args, "exactly one FILE")
 	if err != nil {
 		return err
-	}
-	if len(pos) != 1 {
-		return usagef("%s: want exactly one FILE", name)
 	}
 	c, err := hf.client()
 	if err != nil {
 		return err
 	}
-	file, size, err := openSized(pos[0])
+	file, size, err := openSized(arg)
 	if err != nil {
 		return err
 	}
 	defer file.Close()
 	if fi, err := file.Stat(); err != nil || !fi.Mode().IsRegular() {
-		return fmt.Errorf("%s: not a regular file", pos[0])
+		return fmt.Errorf("%s: not a regular file", arg)
 	}
 	if name == "status" {
 		// A packet that does not parse goes to the hub, which says why.
 		if p, err := envelope.ParseReaderAt(file, size, envelope.Options{}); err == nil && p.Kind() != envelope.KindStatus {
-			return fmt.Errorf("%s is a %s packet, not a status packet (edocgw send sends it)", pos[0], p.Kind())
+			return fmt.Errorf("%s is a %s packet, not a status packet (edocgw send sends it)", arg, p.Kind())
 		}
 	}
 	resp, err := c.do(context.Background(), http.MethodPost, c.endpoint(nil, "v1", "documents"),
@@ -630,14 +627,11 @@ func runFetch(args []string, env Env) error {
 	out := f.String("o", "", "write the original packet to FILE, which appears only once complete (mode 0600); - writes it to standard output and the report to stderr")
 	ack := f.Bool("ack", false, "acknowledge the delivery once FILE is written")
 	asJSON := f.Bool("json", false, "print the result as one JSON line")
-	pos, err := f.parse(args)
+	arg, err := f.parseOne(args, "exactly one DELIVERY-ID")
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return usagef("fetch: want exactly one DELIVERY-ID")
-	}
-	id := pos[0]
+	id := arg
 	if err := checkID("fetch", "delivery id", id); err != nil {
 		return err
 	}
@@ -750,21 +744,18 @@ func runTrace(args []string, env Env) error {
 	f := newFlags("trace", hubUsage+" [--json] DOCUMENT-ID", env)
 	hf := addHubFlags(f)
 	asJSON := f.Bool("json", false, "print the trace as one JSON line")
-	pos, err := f.parse(args)
+	arg, err := f.parseOne(args, "exactly one DOCUMENT-ID")
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return usagef("trace: want exactly one DOCUMENT-ID")
-	}
-	if err := checkID("trace", "document id", pos[0]); err != nil {
+	if err := checkID("trace", "document id", arg); err != nil {
 		return err
 	}
 	c, err := hf.client()
 	if err != nil {
 		return err
 	}
-	b, err := c.getJSON(context.Background(), http.MethodGet, c.endpoint(nil, "v1", "documents", pos[0], "trace"))
+	b, err := c.getJSON(context.Background(), http.MethodGet, c.endpoint(nil, "v1", "documents", arg, "trace"))
 	if err != nil {
 		return hubFailure(env, err)
 	}

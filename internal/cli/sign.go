@@ -30,12 +30,9 @@ func runSign(args []string, env Env) error {
 	token := f.String("pkcs11-token", "", "token label (default: the first token)")
 	label := f.String("pkcs11-label", "", "label of the private key on the token")
 	pinFile := f.String("pkcs11-pin-file", "", "file holding the user PIN (default: $EDOCGW_PKCS11_PIN)")
-	pos, err := f.parse(args)
+	arg, err := f.parseOne(args, "exactly one IN")
 	if err != nil {
 		return err
-	}
-	if len(pos) != 1 {
-		return usagef("sign: want exactly one IN")
 	}
 	if (*keyFile == "") == (*module == "") {
 		return usagef("sign: give either --key or --pkcs11-module")
@@ -73,7 +70,7 @@ func runSign(args []string, env Env) error {
 	if len(certs) == 0 {
 		return usagef("sign: --cert is required (or a certificate on the token under the key's label)")
 	}
-	in, size, err := openSized(pos[0])
+	in, size, err := openSized(arg)
 	if err != nil {
 		return err
 	}
@@ -185,12 +182,9 @@ func runVerify(args []string, env Env) error {
 	data := f.String("data", "", "take the agency directory from this embedded data folder")
 	sha1 := f.Bool("allow-sha1", false, "accept RSA-SHA1 and SHA-1 digests from legacy senders (reported)")
 	asJSON := f.Bool("json", false, "print the result as JSON")
-	pos, err := f.parse(args)
+	arg, err := f.parseOne(args, "exactly one IN")
 	if err != nil {
 		return err
-	}
-	if len(pos) != 1 {
-		return usagef("verify: want exactly one IN")
 	}
 	if len(trust) == 0 {
 		return usagef("verify: --trust is required")
@@ -226,13 +220,13 @@ func runVerify(args []string, env Env) error {
 		}
 		v.Directory = d
 	}
-	in, size, err := openSized(pos[0])
+	in, size, err := openSized(arg)
 	if err != nil {
 		return err
 	}
 	defer in.Close()
 	res, verr := v.VerifyReaderAt(context.Background(), in, size)
-	rec := verifyJSON{File: pos[0], Valid: verr == nil, Agency: string(res.Agency), Binding: res.Binding,
+	rec := verifyJSON{File: arg, Valid: verr == nil, Agency: string(res.Agency), Binding: res.Binding,
 		Signature: res.SignatureMethod, Digest: res.DigestMethod, C14N: res.CanonicalizationMethod,
 		Transforms: res.Transforms, Legacy: res.Legacy, Warnings: res.Warnings}
 	if res.Signer != nil {

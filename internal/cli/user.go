@@ -164,12 +164,9 @@ func runUserEnable(args []string, env Env) error {
 func setUserDisabled(name string, args []string, env Env, disabled bool) error {
 	f := newFlags(name, "[--data DIR | --database-url URL] NAME", env)
 	sf := addStoreFlags(f)
-	pos, err := f.parse(args)
+	arg, err := f.parseOne(args, "one NAME")
 	if err != nil {
 		return err
-	}
-	if len(pos) != 1 {
-		return usagef("%s: want one NAME", name)
 	}
 	ctx := context.Background()
 	s, err := sf.open(ctx, store.Options{})
@@ -177,9 +174,9 @@ func setUserDisabled(name string, args []string, env Env, disabled bool) error {
 		return err
 	}
 	defer s.Close()
-	if err := s.SetUserDisabled(ctx, pos[0], disabled, actor()); err != nil {
+	if err := s.SetUserDisabled(ctx, arg, disabled, actor()); err != nil {
 		if errors.Is(err, routing.ErrNotFound) {
-			return fmt.Errorf("%s: no user %s", name, pos[0])
+			return fmt.Errorf("%s: no user %s", name, arg)
 		}
 		return err
 	}
@@ -187,7 +184,7 @@ func setUserDisabled(name string, args []string, env Env, disabled bool) error {
 	if disabled {
 		verb = "disabled"
 	}
-	fmt.Fprintf(env.Stdout, "user %s %s\n", pos[0], verb)
+	fmt.Fprintf(env.Stdout, "user %s %s\n", arg, verb)
 	return nil
 }
 

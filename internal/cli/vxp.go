@@ -273,12 +273,9 @@ func runVxpSystemRotate(args []string, env Env) error {
 func runVxpSystemRemove(args []string, env Env) error {
 	f := newFlags("vxp system remove", "[--data DIR | --database-url URL] SYSTEMID", env)
 	sf := addStoreFlags(f)
-	pos, err := f.parse(args)
+	arg, err := f.parseOne(args, "one SYSTEMID")
 	if err != nil {
 		return err
-	}
-	if len(pos) != 1 {
-		return usagef("vxp system remove: want one SYSTEMID")
 	}
 	ctx := context.Background()
 	s, err := sf.open(ctx, store.Options{})
@@ -286,10 +283,10 @@ func runVxpSystemRemove(args []string, env Env) error {
 		return err
 	}
 	defer s.Close()
-	if err := s.RemoveVXPSystem(ctx, pos[0], actor()); err != nil {
-		return vxpNotFound(pos[0], err)
+	if err := s.RemoveVXPSystem(ctx, arg, actor()); err != nil {
+		return vxpNotFound(arg, err)
 	}
-	fmt.Fprintf(env.Stdout, "removed VXP system %s\n", pos[0])
+	fmt.Fprintf(env.Stdout, "removed VXP system %s\n", arg)
 	return nil
 }
 
