@@ -37,29 +37,15 @@ const (
 )
 
 var (
-	pkiOnce sync.Once
-	pkiSet  *hubtest.PKI
-	pkiErr  error
+	// ags are the test agencies by code, filled by fixturePKI.
 	ags     = map[agencyids.Code]*hubtest.Agency{}
+	fixture = hubtest.Fixture{Codes: []agencyids.Code{g22, h41, h14, h53, g17}, Agencies: ags}
 )
 
 // fixturePKI issues one certificate per test agency, once per run.
 func fixturePKI(t testing.TB) *hubtest.PKI {
 	t.Helper()
-	pkiOnce.Do(func() {
-		if pkiSet, pkiErr = hubtest.NewPKI(time.Now().Add(-time.Hour)); pkiErr != nil {
-			return
-		}
-		for _, c := range []agencyids.Code{g22, h41, h14, h53, g17} {
-			if ags[c], pkiErr = pkiSet.Agency(c, "Cơ quan "+string(c)); pkiErr != nil {
-				return
-			}
-		}
-	})
-	if pkiErr != nil {
-		t.Fatal(pkiErr)
-	}
-	return pkiSet
+	return fixture.PKI(t)
 }
 
 type env struct {

@@ -8,7 +8,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -39,28 +38,14 @@ const (
 )
 
 var (
-	pkiOnce sync.Once
-	pki     *hubtest.PKI
+	// ags are the test agencies by code, filled by fixturePKI.
 	ags     = map[agencyids.Code]*hubtest.Agency{}
-	pkiErr  error
+	fixture = hubtest.Fixture{Codes: []agencyids.Code{h53, h53dept, g22, h41, h14}, Agencies: ags}
 )
 
 func fixturePKI(t testing.TB) *hubtest.PKI {
 	t.Helper()
-	pkiOnce.Do(func() {
-		if pki, pkiErr = hubtest.NewPKI(time.Now().Add(-time.Hour)); pkiErr != nil {
-			return
-		}
-		for _, c := range []agencyids.Code{h53, h53dept, g22, h41, h14} {
-			if ags[c], pkiErr = pki.Agency(c, "Cơ quan "+string(c)); pkiErr != nil {
-				return
-			}
-		}
-	})
-	if pkiErr != nil {
-		t.Fatal(pkiErr)
-	}
-	return pki
+	return fixture.PKI(t)
 }
 
 // env is a hub on an embedded store behind the protocol's handler, mounted
