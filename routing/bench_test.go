@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"io"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -254,4 +255,52 @@ func BenchmarkAccept(b *testing.B) {
 			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "docs/s")
 		})
 	}
+}
+
+// BenchmarkCycle is a document's whole life in the hub without HTTP:
+// accepted from G22, then fetched (the original read to its end) and
+// acknowledged by H41, with eight cycles in flight. It is the gateway's
+// share of one document in `edocgw bench`, less the transport.
+func BenchmarkCycle(b *testing.B) {
+	packets := benchPackets(b, b.N)
+	h := benchHub(b)
+	sender, recipient := agencyP(g22), agencyP(h41)
+	ctx := context.Background()
+	var next atomic.Int64
+	b.SetBytes(int64(len(packets[0])))
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	b.SetParallelism(4)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			p := packets[next.Add(1)-1]
+			res, err := h.Accept(ctx, sender, bytes.NewReader(p), int64(len(p)))
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			if len(res.Recipients) != 1 || res.Recipients[0].DeliveryID == "" {
+				b.Errorf("recipients %+v", res.Recipients)
+				return
+			}
+			id := res.Recipients[0].DeliveryID
+			_, blob, err := h.FetchDelivery(ctx, recipient, id)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			n, err := io.Copy(io.Discard, blob)
+			blob.Close()
+			if err != nil || n != int64(len(p)) {
+				b.Errorf("fetched %d of %d bytes: %v", n, len(p), err)
+				return
+			}
+			if _, err := h.Ack(ctx, recipient, id); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "docs/s")
 }

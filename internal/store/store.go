@@ -143,7 +143,10 @@ func (s *Store) openSQLite(ctx context.Context, url string, opts Options) error 
 		busy = 5 * time.Second
 	}
 	base := fmt.Sprintf("%s?_pragma=busy_timeout(%d)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)", path, busy.Milliseconds())
-	wdb, err := sql.Open("sqlite", base+"&_pragma=journal_mode(WAL)&_txlock=immediate")
+	// temp_store(MEMORY) keeps the group commit's savepoint journals in
+	// memory: past 64 KiB SQLite would spill them to a temporary file, a
+	// pwrite for every page a grouped transaction touches.
+	wdb, err := sql.Open("sqlite", base+"&_pragma=journal_mode(WAL)&_pragma=temp_store(MEMORY)&_txlock=immediate")
 	if err != nil {
 		return fmt.Errorf("store: open sqlite: %w", err)
 	}

@@ -150,6 +150,7 @@ func TestSQLitePragmas(t *testing.T) {
 		{"foreign_keys", "1"},
 		{"busy_timeout", "5000"},
 		{"synchronous", "2"}, // FULL
+		{"temp_store", "2"},  // MEMORY: savepoint journals never spill to a file
 	}
 	for _, tc := range tests {
 		var got string
