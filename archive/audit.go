@@ -58,18 +58,26 @@ const auditDomain = "edocgw audit event v1"
 // Seal completes e as the event after prev (nil for the first): it sets Seq,
 // normalizes At and Details, links Prev and computes Hash.
 func (e *Event) Seal(prev *Event) error {
-	e.Seq, e.Prev = 1, Digest{}
-	if prev != nil {
-		e.Seq, e.Prev = prev.Seq+1, prev.Hash
-	}
 	e.At = e.At.UTC().Truncate(time.Microsecond)
 	d, err := canonicalJSON(e.Details)
 	if err != nil {
 		return err
 	}
 	e.Details = d
-	e.Hash = e.ComputeHash()
+	e.Link(prev)
 	return nil
+}
+
+// Link is Seal for an event sealed once already, whose At and Details are
+// normalized: it sets Seq, Prev and Hash for its place after prev (nil for
+// the first). A store seals each event before it reads the chain head, so
+// that a bad event fails first, and links it under the head.
+func (e *Event) Link(prev *Event) {
+	e.Seq, e.Prev = 1, Digest{}
+	if prev != nil {
+		e.Seq, e.Prev = prev.Seq+1, prev.Hash
+	}
+	e.Hash = e.ComputeHash()
 }
 
 // ComputeHash is the SHA-256 of the event's canonical form: a domain tag

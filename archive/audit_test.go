@@ -152,6 +152,29 @@ func TestDetailsMustBeAnObject(t *testing.T) {
 	}
 }
 
+// Sealed alone and then linked under a head, an event is what Seal under
+// that head makes of it: the store seals before it reads the head.
+func TestLinkAfterSeal(t *testing.T) {
+	es := chain(t, 3)
+	head := es[1]
+	e := &archive.Event{At: head.At.Add(time.Nanosecond * 1500), Kind: "delivery.acked", Agency: "000.00.00.H53",
+		Details: json.RawMessage(`{ "b": 2, "a": [1, 2.50] }`)}
+	want := *e
+	if err := want.Seal(head); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Seal(nil); err != nil {
+		t.Fatal(err)
+	}
+	e.Link(head)
+	if e.Seq != head.Seq+1 || e.Prev != head.Hash || e.Hash != want.Hash || string(e.Details) != string(want.Details) {
+		t.Errorf("linked %d %x %x %s; sealed %d %x %x %s", e.Seq, e.Prev, e.Hash, e.Details, want.Seq, want.Prev, want.Hash, want.Details)
+	}
+	if _, _, err := archive.VerifyChain(seq(append(es[:2:2], e))); err != nil {
+		t.Errorf("chain with the linked event: %v", err)
+	}
+}
+
 // BenchmarkSeal is the CPU cost of appending one event to the chain
 // (canonical details and hash), before any storage.
 func BenchmarkSeal(b *testing.B) {

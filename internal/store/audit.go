@@ -30,13 +30,16 @@ const auditColumns = "seq, at, kind, actor, agency, document, delivery, details,
 // again. On PostgreSQL it takes the chain's advisory lock, held until the
 // transaction ends: append audit events last.
 func (s *Store) AppendAudit(ctx context.Context, tx Tx, events ...*archive.Event) error {
-	if len(events) == 0 {
-		return nil
+	if err := s.sealEvents(events); err != nil {
+		return err
 	}
-	if !s.owns(tx) {
-		return ErrForeignTx
-	}
-	// Normalize and check before taking the lock.
+	return s.appendSealed(ctx, tx, events)
+}
+
+// sealEvents normalizes and checks events (Seal, unlinked) before any lock
+// or transaction: the store's write paths call it outside the SQLite
+// writer, which then only links each under the head (appendSealed).
+func (s *Store) sealEvents(events []*archive.Event) error {
 	for i, e := range events {
 		if e == nil || e.Kind == "" {
 			return fmt.Errorf("%w: audit event %d is nil or has no kind", ErrBadArgument, i)
@@ -48,38 +51,66 @@ func (s *Store) AppendAudit(ctx context.Context, tx Tx, events ...*archive.Event
 			return fmt.Errorf("store: audit event %d: %w", i, err)
 		}
 	}
+	return nil
+}
+
+// appendSealed is AppendAudit for events sealed by sealEvents.
+func (s *Store) appendSealed(ctx context.Context, tx Tx, events []*archive.Event) error {
+	if len(events) == 0 {
+		return nil
+	}
+	if !s.owns(tx) {
+		return ErrForeignTx
+	}
 	if s.dialect == Postgres {
 		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", AuditChainLockKey); err != nil {
 			return fmt.Errorf("store: lock audit chain: %w", err)
 		}
 	}
-	var (
-		head    *archive.Event
-		seq     int64
-		hashRaw []byte
-	)
-	switch err := tx.QueryRow(ctx, "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1").Scan(&seq, &hashRaw); {
-	case err == nil:
-		head = &archive.Event{Seq: seq}
-		if err := digest(&head.Hash, hashRaw); err != nil {
-			return fmt.Errorf("store: audit head %d: %w", seq, err)
-		}
-	case isNoRows(err):
-	default:
-		return fmt.Errorf("store: read audit head: %w", err)
+	head, err := s.auditHead(ctx, tx)
+	if err != nil {
+		return err
 	}
 	const insert = "INSERT INTO audit_events (" + auditColumns + ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
 	for _, e := range events {
-		if err := e.Seal(head); err != nil {
-			return fmt.Errorf("store: seal audit event: %w", err)
-		}
+		e.Link(head) // sealed above
 		if _, err := tx.Exec(ctx, insert, e.Seq, s.timeArg(e.At), e.Kind, e.Actor, string(e.Agency),
 			e.Document, e.Delivery, string(e.Details), e.Prev[:], e.Hash[:]); err != nil {
 			return fmt.Errorf("store: insert audit event %d: %w", e.Seq, err)
 		}
 		head = e
 	}
+	if st, ok := tx.(*sqlTx); ok {
+		st.head = head
+	}
 	return nil
+}
+
+// auditHead returns the chain's last event (Seq and Hash only), nil if
+// the chain is empty. A SQLite transaction remembers the head it appended
+// (sqlTx.head): the operations of a group commit link one after another
+// without reading it again.
+func (s *Store) auditHead(ctx context.Context, tx Tx) (*archive.Event, error) {
+	st, _ := tx.(*sqlTx)
+	if st != nil && st.head != nil {
+		return st.head, nil
+	}
+	var (
+		seq     int64
+		hashRaw []byte
+	)
+	switch err := tx.QueryRow(ctx, "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1").Scan(&seq, &hashRaw); {
+	case err == nil:
+		head := &archive.Event{Seq: seq}
+		if err := digest(&head.Hash, hashRaw); err != nil {
+			return nil, fmt.Errorf("store: audit head %d: %w", seq, err)
+		}
+		return head, nil
+	case isNoRows(err):
+		return nil, nil
+	default:
+		return nil, fmt.Errorf("store: read audit head: %w", err)
+	}
 }
 
 // AuditEvents returns up to limit events with Seq > afterSeq, in order.

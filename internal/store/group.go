@@ -115,22 +115,24 @@ func (s *Store) groupTx(batch []*groupOp) error {
 			_ = t.Rollback()
 		}
 	}()
-	tx := &sqlTx{t, s.wstmts}
+	tx := &sqlTx{tx: t, stmts: s.wstmts}
 	for _, op := range batch {
 		if err := op.ctx.Err(); err != nil {
 			op.err = fmt.Errorf("store: transaction: %w", err)
 			continue
 		}
-		if _, err := t.ExecContext(ctx, "SAVEPOINT op"); err != nil {
+		if _, err := tx.Exec(ctx, "SAVEPOINT op"); err != nil {
 			return err
 		}
+		head := tx.head
 		if op.err = op.call(tx); op.err != nil {
 			// Fails when SQLite rolled the whole transaction back.
-			if _, err := t.ExecContext(ctx, "ROLLBACK TO op"); err != nil {
+			if _, err := tx.Exec(ctx, "ROLLBACK TO op"); err != nil {
 				return err
 			}
+			tx.head = head
 		}
-		if _, err := t.ExecContext(ctx, "RELEASE op"); err != nil {
+		if _, err := tx.Exec(ctx, "RELEASE op"); err != nil {
 			return err
 		}
 	}

@@ -2,9 +2,14 @@ package store
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"testing"
+
+	"github.com/edocgw/edocgw/archive"
 )
 
 // TestGroupPanic: a transaction that panics in a shared batch panics in
@@ -47,5 +52,61 @@ func TestGroupPanic(t *testing.T) {
 	}
 	if err := s.rdb.QueryRowContext(ctx, "SELECT count(*) FROM t WHERE n % 10 = 3").Scan(&n); err != nil || n != 0 {
 		t.Fatalf("%d rows of the panicking ones, %v; want 0", n, err)
+	}
+}
+
+// TestGroupAuditAfterRollback: operations of one batch link their events
+// to the head the one before left; one rolled back after appending takes
+// its events back, and the next links to the head before it, not to the
+// events that are gone. The chain verifies whole.
+func TestGroupAuditAfterRollback(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "edocgw.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	errFail := errors.New("fail after appending")
+	const n = 60
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			errs[i] = s.writeTx(ctx, func(tx Tx) error {
+				if err := s.AppendAudit(ctx, tx, &archive.Event{Kind: "test.one", Document: fmt.Sprint(i)},
+					&archive.Event{Kind: "test.two", Document: fmt.Sprint(i)}); err != nil {
+					return err
+				}
+				if i%3 == 1 {
+					return errFail
+				}
+				return nil
+			})
+		})
+	}
+	wg.Wait()
+	want := 0
+	for i, err := range errs {
+		if (i%3 == 1) != errors.Is(err, errFail) || (i%3 != 1 && err != nil) {
+			t.Errorf("operation %d: %v", i, err)
+		}
+		if i%3 != 1 {
+			want += 2
+		}
+	}
+	events, err := s.AuditEvents(ctx, 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(events) != want {
+		t.Fatalf("%d events; want %d", len(events), want)
+	}
+	for _, e := range events {
+		if i, _ := strconv.Atoi(e.Document); i%3 == 1 {
+			t.Errorf("event %d of rolled-back operation %d", e.Seq, i)
+		}
+	}
+	if _, last, err := archive.VerifyChain(s.AuditAll(ctx)); err != nil || last != int64(want) {
+		t.Fatalf("chain: last %d, %v", last, err)
 	}
 }

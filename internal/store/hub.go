@@ -63,6 +63,9 @@ func (s *Store) Accept(ctx context.Context, doc *routing.Document, deliveries []
 	if err != nil {
 		return fmt.Errorf("store: accept %s: %w", doc.ID, err)
 	}
+	if err := s.sealEvents(events); err != nil {
+		return err
+	}
 	err = s.writeTx(ctx, func(tx Tx) error {
 		dup, err := findDuplicate(ctx, tx, doc)
 		if err != nil {
@@ -85,7 +88,7 @@ func (s *Store) Accept(ctx context.Context, doc *routing.Document, deliveries []
 				return fmt.Errorf("delivery %s: %w", d.ID, err)
 			}
 		}
-		return s.AppendAudit(ctx, tx, events...)
+		return s.appendSealed(ctx, tx, events)
 	})
 	var dup *routing.DuplicateError
 	switch {
@@ -513,6 +516,9 @@ func (s *Store) UpdateDelivery(ctx context.Context, d *routing.Delivery, from []
 		q += " AND (state <> 'sending' OR lease_until = $" + strconv.Itoa(len(args)) + ")"
 	}
 	q += " RETURNING " + deliveryColumns
+	if err := s.sealEvents(events); err != nil {
+		return err
+	}
 	var updated *routing.Delivery
 	err := s.writeTx(ctx, func(tx Tx) (err error) {
 		updated, err = s.updateDelivery(ctx, tx, d.ID, q, args, events)
@@ -526,8 +532,8 @@ func (s *Store) UpdateDelivery(ctx context.Context, d *routing.Delivery, from []
 }
 
 // updateDelivery runs q, a conditional UPDATE … RETURNING deliveryColumns
-// of delivery id, and appends events; a row that did not match is
-// explained by stateConflict.
+// of delivery id, and appends events (sealed by sealEvents); a row that
+// did not match is explained by stateConflict.
 func (s *Store) updateDelivery(ctx context.Context, tx Tx, id, q string, args []any, events []*archive.Event) (*routing.Delivery, error) {
 	var r deliveryRow
 	switch err := tx.QueryRow(ctx, q, args...).Scan(r.dest()...); {
@@ -540,7 +546,7 @@ func (s *Store) updateDelivery(ctx context.Context, tx Tx, id, q string, args []
 	if err != nil {
 		return nil, err
 	}
-	return d, s.AppendAudit(ctx, tx, events...)
+	return d, s.appendSealed(ctx, tx, events)
 }
 
 // stateConflict explains a conditional update that matched no row.
@@ -592,7 +598,10 @@ func (s *Store) AppendEvents(ctx context.Context, events ...*archive.Event) erro
 	if len(events) == 0 {
 		return nil
 	}
-	if err := s.writeTx(ctx, func(tx Tx) error { return s.AppendAudit(ctx, tx, events...) }); err != nil {
+	if err := s.sealEvents(events); err != nil {
+		return fmt.Errorf("store: append events: %w", err)
+	}
+	if err := s.writeTx(ctx, func(tx Tx) error { return s.appendSealed(ctx, tx, events) }); err != nil {
 		return fmt.Errorf("store: append events: %w", err)
 	}
 	return nil
@@ -652,5 +661,5 @@ func (s *Store) readTx(ctx context.Context, fn func(tx Tx) error) error {
 		return fmt.Errorf("store: begin: %w", err)
 	}
 	defer t.Rollback()
-	return fn(&sqlTx{t, s.rstmts})
+	return fn(&sqlTx{tx: t, stmts: s.rstmts})
 }

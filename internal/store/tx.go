@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/edocgw/edocgw/archive"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"modernc.org/sqlite"
@@ -100,7 +101,7 @@ func (s *Store) sqliteTx(ctx context.Context, fn func(tx Tx) error) error {
 			_ = t.Rollback()
 		}
 	}()
-	if err := fn(&sqlTx{t, s.wstmts}); err != nil {
+	if err := fn(&sqlTx{tx: t, stmts: s.wstmts}); err != nil {
 		return err
 	}
 	done = true
@@ -168,6 +169,10 @@ func (r pgRow) Scan(dest ...any) error {
 type sqlTx struct {
 	tx    *sql.Tx
 	stmts *stmtCache
+	// head is the audit event this transaction appended last (nil: read
+	// the head from the table); a group commit restores it when it rolls
+	// an operation back.
+	head *archive.Event
 }
 
 func (t *sqlTx) Dialect() Dialect { return SQLite }
