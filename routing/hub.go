@@ -166,7 +166,7 @@ func (h *Hub) accept(ctx context.Context, p Principal, body io.Reader, size int6
 	if size > h.o.MaxPacket {
 		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, size, h.o.MaxPacket)
 	}
-	sp, err := newSpool(body, h.o.MaxPacket, 1<<20, h.o.SpoolDir)
+	sp, err := newSpool(body, h.o.MaxPacket, 1<<20, size, h.o.SpoolDir)
 	if err != nil {
 		return nil, err
 	}

@@ -22,13 +22,18 @@ type spool struct {
 }
 
 // newSpool reads r to the end, refusing more than max bytes with
-// ErrTooLarge. The caller closes the spool.
-func newSpool(r io.Reader, max, memMax int64, dir string) (*spool, error) {
+// ErrTooLarge; sizeHint is the declared length, or -1. The caller closes
+// the spool.
+func newSpool(r io.Reader, max, memMax, sizeHint int64, dir string) (*spool, error) {
 	h := sha256.New()
 	lr := &io.LimitedReader{R: r, N: max + 1}
 	tee := io.TeeReader(lr, h)
-	// Small bodies stay in memory.
+	// Small bodies stay in memory, in one allocation when the declared
+	// length is known (bytes.Buffer would double its way up to it).
 	var buf bytes.Buffer
+	if sizeHint > 0 && sizeHint <= memMax {
+		buf.Grow(int(sizeHint) + bytes.MinRead)
+	}
 	n, err := io.CopyN(&buf, tee, memMax+1)
 	if err != nil && !errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("routing: read body: %w", err)
