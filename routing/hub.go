@@ -68,11 +68,12 @@ type Options struct {
 
 // Hub accepts, routes and delivers packets.
 type Hub struct {
-	o       Options
-	cfg     *configCache
-	metrics *metrics
-	wake    chan struct{}
-	clients *clients
+	o           Options
+	cfg         *configCache
+	metrics     *metrics
+	wake        chan struct{}
+	clients     *clients
+	peerSilence peerSilence // peers that did not answer a trace
 }
 
 // New returns a hub; call Run to deliver push and peer deliveries.
