@@ -163,26 +163,7 @@ const (
 // findDuplicate returns the duplicate error for the first stored packet
 // that doc repeats, or nil.
 func findDuplicate(ctx context.Context, tx Tx, doc *routing.Document) (*routing.DuplicateError, error) {
-	type rule struct {
-		key, query string
-		args       []any
-	}
-	var rules []rule
-	from := string(doc.From)
-	switch doc.Kind {
-	case envelope.KindDocument:
-		if doc.EdxmlID != "" {
-			rules = append(rules, rule{"document-id", dupDocumentID, []any{from, doc.EdxmlID, int(doc.Business)}})
-		}
-		if doc.Number != "" && (doc.Business == envelope.BusinessNew || doc.Business == envelope.BusinessReplacement) {
-			rules = append(rules, rule{"number-notation", dupNumber, []any{from, doc.Number, doc.Notation}})
-		}
-	case envelope.KindStatus:
-		if doc.StatusCode != envelope.StatusProcessing {
-			rules = append(rules, rule{"status", dupStatus, []any{from, doc.EdxmlID, int(doc.StatusCode)}})
-		}
-	}
-	for _, r := range rules {
+	for _, r := range duplicateRules(doc) {
 		var id string
 		switch err := tx.QueryRow(ctx, r.query, r.args...).Scan(&id); {
 		case err == nil:
@@ -192,6 +173,32 @@ func findDuplicate(ctx context.Context, tx Tx, doc *routing.Document) (*routing.
 		}
 	}
 	return nil, nil
+}
+
+type duplicateRule struct {
+	key, query string
+	args       []any
+}
+
+// duplicateRules are the lookups, each on a unique index, that find a
+// stored packet doc would repeat.
+func duplicateRules(doc *routing.Document) []duplicateRule {
+	var rules []duplicateRule
+	from := string(doc.From)
+	switch doc.Kind {
+	case envelope.KindDocument:
+		if doc.EdxmlID != "" {
+			rules = append(rules, duplicateRule{"document-id", dupDocumentID, []any{from, doc.EdxmlID, int(doc.Business)}})
+		}
+		if doc.Number != "" && (doc.Business == envelope.BusinessNew || doc.Business == envelope.BusinessReplacement) {
+			rules = append(rules, duplicateRule{"number-notation", dupNumber, []any{from, doc.Number, doc.Notation}})
+		}
+	case envelope.KindStatus:
+		if doc.StatusCode != envelope.StatusProcessing {
+			rules = append(rules, duplicateRule{"status", dupStatus, []any{from, doc.EdxmlID, int(doc.StatusCode)}})
+		}
+	}
+	return rules
 }
 
 // Duplicate reports whether doc repeats a stored packet, by the rules of
@@ -204,15 +211,24 @@ func (s *Store) Duplicate(ctx context.Context, doc *routing.Document) (*routing.
 	return dup, nil
 }
 
-// duplicateOf runs findDuplicate in a transaction of its own.
+// duplicateOf is findDuplicate outside a transaction: each lookup is a
+// read of its own, as the answer only spares the archive a copy (Accept
+// checks again in its transaction, and the unique indexes decide).
 func (s *Store) duplicateOf(ctx context.Context, doc *routing.Document) (*routing.DuplicateError, error) {
-	var dup *routing.DuplicateError
-	err := s.readTx(ctx, func(tx Tx) error {
-		var err error
-		dup, err = findDuplicate(ctx, tx, doc)
-		return err
-	})
-	return dup, err
+	for _, r := range duplicateRules(doc) {
+		var id string
+		found := false
+		if err := s.query(ctx, r.query, r.args, func(scan func(...any) error) error {
+			found = true
+			return scan(&id)
+		}); err != nil {
+			return nil, fmt.Errorf("duplicate check (%s): %w", r.key, err)
+		}
+		if found {
+			return &routing.DuplicateError{FirstID: id, Key: r.key}, nil
+		}
+	}
+	return nil, nil
 }
 
 // isUniqueViolation reports a unique constraint failure.
