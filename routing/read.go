@@ -46,30 +46,54 @@ func (h *Hub) Inbox(ctx context.Context, p Principal, after string, limit int) (
 // recipientDelivery returns the delivery id if it is addressed to the
 // calling agency; anything else is ErrNotFound, so that ids of others'
 // deliveries reveal nothing.
-func (h *Hub) recipientDelivery(ctx context.Context, p Principal, id string) (*Delivery, error) {
+func (h *Hub) recipientDelivery(ctx context.Context, p Principal, id string) (*Delivery, *Document, error) {
 	if p.Role != RoleAgency {
-		return nil, fmt.Errorf("%w: only the recipient agency handles a delivery", ErrForbidden)
+		return nil, nil, fmt.Errorf("%w: only the recipient agency handles a delivery", ErrForbidden)
 	}
 	if !validID(id) {
-		return nil, fmt.Errorf("%w: delivery %q", ErrNotFound, id)
+		return nil, nil, fmt.Errorf("%w: delivery %q", ErrNotFound, id)
 	}
-	d, err := h.o.Store.Delivery(ctx, id)
-	if errors.Is(err, ErrNotFound) {
-		return nil, fmt.Errorf("delivery %s: %w", id, ErrNotFound)
-	}
+	d, doc, err := h.deliveryDocument(ctx, id)
 	if err != nil {
-		return nil, unavailable("database", err)
+		return nil, nil, err
 	}
 	cfg, err := h.cfg.get(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if !sameAgency(cfg, d.Recipient, p.Agency) {
 		h.audit(ctx, &archive.Event{Kind: "auth.refused", Actor: p.Actor(), Agency: p.Agency, Document: d.Document, Delivery: d.ID,
 			Details: detailsJSON(map[string]any{"request": "delivery", "reason": "not the recipient"})})
-		return nil, fmt.Errorf("delivery %s: %w", id, ErrNotFound)
+		return nil, nil, fmt.Errorf("delivery %s: %w", id, ErrNotFound)
 	}
-	return d, nil
+	return d, doc, nil
+}
+
+// deliveryDocumentReader reads a delivery with its document in one query
+// (internal/store implements it).
+type deliveryDocumentReader interface {
+	DeliveryDocument(ctx context.Context, id string) (*Delivery, *Document, error)
+}
+
+// deliveryDocument returns a delivery and its document.
+func (h *Hub) deliveryDocument(ctx context.Context, id string) (*Delivery, *Document, error) {
+	var (
+		d   *Delivery
+		doc *Document
+		err error
+	)
+	if r, ok := h.o.Store.(deliveryDocumentReader); ok {
+		d, doc, err = r.DeliveryDocument(ctx, id)
+	} else if d, err = h.o.Store.Delivery(ctx, id); err == nil {
+		doc, err = h.o.Store.Document(ctx, d.Document)
+	}
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil, fmt.Errorf("delivery %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return nil, nil, unavailable("database", err)
+	}
+	return d, doc, nil
 }
 
 func sameAgency(cfg *snapshot, a, b agencyids.Code) bool {
@@ -83,11 +107,7 @@ func sameAgency(cfg *snapshot, a, b agencyids.Code) bool {
 // FetchDelivery opens a delivery's original for its recipient and records
 // the access; the first fetch of a queued pull delivery marks it pulled.
 func (h *Hub) FetchDelivery(ctx context.Context, p Principal, id string) (*DeliveryInfo, archive.Blob, error) {
-	d, err := h.recipientDelivery(ctx, p, id)
-	if err != nil {
-		return nil, nil, err
-	}
-	doc, err := h.document(ctx, d.Document)
+	d, doc, err := h.recipientDelivery(ctx, p, id)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -131,7 +151,7 @@ func (b digestBlob) Digest() archive.Digest { return b.d }
 // harmless. When the recipient has sent no status 01 for the document,
 // the hub records it as arrived.
 func (h *Hub) Ack(ctx context.Context, p Principal, id string) (*DeliveryInfo, error) {
-	d, err := h.recipientDelivery(ctx, p, id)
+	d, doc, err := h.recipientDelivery(ctx, p, id)
 	if err != nil {
 		return nil, err
 	}
@@ -147,10 +167,6 @@ func (h *Hub) Ack(ctx context.Context, p Principal, id string) (*DeliveryInfo, e
 	}
 	now := h.now()
 	events := []*archive.Event{{At: now, Kind: "delivery.acked", Actor: p.Actor(), Agency: d.Recipient, Document: d.Document, Delivery: d.ID}}
-	doc, err := h.document(ctx, d.Document)
-	if err != nil {
-		return nil, err
-	}
 	// Only a document arrives; a status packet delivered is just acked.
 	if doc.Kind == envelope.KindDocument {
 		arrived, err := h.hasStatus(ctx, d.Document, d.Recipient, envelope.StatusArrived)

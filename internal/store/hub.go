@@ -350,6 +350,36 @@ func (s *Store) Delivery(ctx context.Context, id string) (*routing.Delivery, err
 	return ds[0], nil
 }
 
+// DeliveryDocument returns a delivery and its document, read together.
+func (s *Store) DeliveryDocument(ctx context.Context, id string) (*routing.Delivery, *routing.Document, error) {
+	var (
+		del *routing.Delivery
+		doc *routing.Document
+	)
+	q := "SELECT " + prefixed("d", deliveryColumns) + ", " + prefixed("doc", documentColumns) +
+		" FROM deliveries d JOIN documents doc ON doc.id = d.document WHERE d.id = $1"
+	err := s.query(ctx, q, []any{id}, func(scan func(...any) error) error {
+		var dr deliveryRow
+		var cr documentRow
+		if err := scan(append(dr.dest(), cr.dest()...)...); err != nil {
+			return err
+		}
+		var err error
+		if del, err = s.delivery(&dr); err != nil {
+			return err
+		}
+		doc, err = s.document(&cr)
+		return err
+	})
+	switch {
+	case err != nil:
+		return nil, nil, fmt.Errorf("store: delivery %s: %w", id, err)
+	case del == nil:
+		return nil, nil, fmt.Errorf("store: delivery %s: %w", id, routing.ErrNotFound)
+	}
+	return del, doc, nil
+}
+
 // Deliveries returns the deliveries of a document, oldest first.
 func (s *Store) Deliveries(ctx context.Context, document string) ([]*routing.Delivery, error) {
 	ds, err := s.deliveries(ctx, "SELECT "+deliveryColumns+" FROM deliveries WHERE document = $1 ORDER BY created_at, id", document)

@@ -159,6 +159,10 @@ func testAccept(t *testing.T, open Open) {
 		if err != nil || !sameDelivery(one, want) {
 			t.Errorf("Delivery(%s) = %+v, %v", want.ID, one, err)
 		}
+		del, ddoc, err := s.DeliveryDocument(ctx, want.ID)
+		if err != nil || !sameDelivery(del, want) || !sameDocument(ddoc, doc) {
+			t.Errorf("DeliveryDocument(%s) = %+v, %+v, %v", want.ID, del, ddoc, err)
+		}
 	}
 
 	// A status, with no recipients list and a zero ReceivedAt (the clock).
@@ -186,6 +190,7 @@ func testAccept(t *testing.T, open Open) {
 	for _, err := range []error{
 		func() error { _, err := s.Document(ctx, "nothing"); return err }(),
 		func() error { _, err := s.Delivery(ctx, "nothing"); return err }(),
+		func() error { _, _, err := s.DeliveryDocument(ctx, "nothing"); return err }(),
 	} {
 		if !errors.Is(err, routing.ErrNotFound) {
 			t.Errorf("unknown id: %v, want ErrNotFound", err)
