@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"iter"
+	"strings"
 	"time"
 
 	"github.com/edocgw/edocgw/agencyids"
@@ -71,20 +72,53 @@ func (s *Store) appendSealed(ctx context.Context, tx Tx, events []*archive.Event
 	if err != nil {
 		return err
 	}
-	const insert = "INSERT INTO audit_events (" + auditColumns + ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
-	for _, e := range events {
-		e.Link(head) // sealed above
-		if _, err := tx.Exec(ctx, insert, e.Seq, s.timeArg(e.At), e.Kind, e.Actor, string(e.Agency),
-			e.Document, e.Delivery, string(e.Details), e.Prev[:], e.Hash[:]); err != nil {
-			return fmt.Errorf("store: insert audit event %d: %w", e.Seq, err)
+	// One INSERT for up to auditInsertRows events: a statement costs more
+	// than a row.
+	for len(events) > 0 {
+		n := min(len(events), auditInsertRows)
+		args := make([]any, 0, 10*n)
+		for _, e := range events[:n] {
+			e.Link(head) // sealed above
+			args = append(args, e.Seq, s.timeArg(e.At), e.Kind, e.Actor, string(e.Agency),
+				e.Document, e.Delivery, string(e.Details), e.Prev[:], e.Hash[:])
+			head = e
 		}
-		head = e
+		if _, err := tx.Exec(ctx, auditInsert[n], args...); err != nil {
+			return fmt.Errorf("store: insert audit events %d-%d: %w", events[0].Seq, head.Seq, err)
+		}
+		events = events[n:]
 	}
 	if st, ok := tx.(*sqlTx); ok {
 		st.head = head
 	}
 	return nil
 }
+
+// auditInsertRows is the most events one INSERT appends.
+const auditInsertRows = 8
+
+// auditInsert[n] inserts n events.
+var auditInsert = func() (q [auditInsertRows + 1]string) {
+	for n := 1; n <= auditInsertRows; n++ {
+		var b strings.Builder
+		b.WriteString("INSERT INTO audit_events (" + auditColumns + ") VALUES ")
+		for i := range n {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("(")
+			for c := range 10 {
+				if c > 0 {
+					b.WriteString(", ")
+				}
+				fmt.Fprintf(&b, "$%d", 10*i+c+1)
+			}
+			b.WriteString(")")
+		}
+		q[n] = b.String()
+	}
+	return q
+}()
 
 // auditHead returns the chain's last event (Seq and Hash only), nil if
 // the chain is empty. A SQLite transaction remembers the head it appended

@@ -66,14 +66,10 @@ func (s *Store) Accept(ctx context.Context, doc *routing.Document, deliveries []
 	if err := s.sealEvents(events); err != nil {
 		return err
 	}
+	// The unique indexes documents_dup_* refuse a repeat: the writer
+	// spends no lookups on it, and the repeat's caller is told which
+	// packet it repeats once the transaction has ended (duplicateOf).
 	err = s.writeTx(ctx, func(tx Tx) error {
-		dup, err := findDuplicate(ctx, tx, doc)
-		if err != nil {
-			return err
-		}
-		if dup != nil {
-			return dup
-		}
 		if _, err := tx.Exec(ctx, "INSERT INTO documents ("+documentColumns+") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
 			doc.ID, doc.Kind.String(), string(doc.From), doc.EdxmlID, doc.Number, doc.Notation, int(doc.Business),
 			int(doc.StatusCode), doc.Ref, doc.Subject, doc.Digest[:], doc.Size, doc.Via, s.timeArg(doc.ReceivedAt),
@@ -97,8 +93,8 @@ func (s *Store) Accept(ctx context.Context, doc *routing.Document, deliveries []
 	case errors.As(err, &dup):
 		return dup
 	case isUniqueViolation(err):
-		// Another transaction accepted the same packet between our check
-		// and our insert: name the one that won.
+		// A stored packet, or one committed meanwhile, has the same
+		// keys: name it.
 		if dup, derr := s.duplicateOf(ctx, doc); derr == nil && dup != nil {
 			return dup
 		}
@@ -160,21 +156,6 @@ const (
 	dupStatus     = "SELECT id FROM documents WHERE kind = 'status' AND status_code <> 5 AND sender = $1 AND edxml_id = $2 AND status_code = $3 ORDER BY received_at, id LIMIT 1"
 )
 
-// findDuplicate returns the duplicate error for the first stored packet
-// that doc repeats, or nil.
-func findDuplicate(ctx context.Context, tx Tx, doc *routing.Document) (*routing.DuplicateError, error) {
-	for _, r := range duplicateRules(doc) {
-		var id string
-		switch err := tx.QueryRow(ctx, r.query, r.args...).Scan(&id); {
-		case err == nil:
-			return &routing.DuplicateError{FirstID: id, Key: r.key}, nil
-		case !isNoRows(err):
-			return nil, fmt.Errorf("duplicate check (%s): %w", r.key, err)
-		}
-	}
-	return nil, nil
-}
-
 type duplicateRule struct {
 	key, query string
 	args       []any
@@ -211,9 +192,9 @@ func (s *Store) Duplicate(ctx context.Context, doc *routing.Document) (*routing.
 	return dup, nil
 }
 
-// duplicateOf is findDuplicate outside a transaction: each lookup is a
-// read of its own, as the answer only spares the archive a copy (Accept
-// checks again in its transaction, and the unique indexes decide).
+// duplicateOf returns the duplicate error for the stored packet that doc
+// repeats, or nil. Each lookup is a read of its own: before archiving, the
+// answer only spares the archive a copy, as the unique indexes decide.
 func (s *Store) duplicateOf(ctx context.Context, doc *routing.Document) (*routing.DuplicateError, error) {
 	for _, r := range duplicateRules(doc) {
 		var id string

@@ -31,6 +31,7 @@ func Run(t *testing.T, open Open) {
 	t.Run("Clock", func(t *testing.T) { testClock(t, open) })
 	t.Run("BadInput", func(t *testing.T) { testBadInput(t, open) })
 	t.Run("Rollback", func(t *testing.T) { testRollback(t, open) })
+	t.Run("ManyInOneCall", func(t *testing.T) { testManyInOneCall(t, open) })
 	t.Run("Retry", func(t *testing.T) { testRetry(t, open) })
 	t.Run("Panic", func(t *testing.T) { testPanic(t, open) })
 	t.Run("TxInterface", func(t *testing.T) { testTxInterface(t, open) })
@@ -267,6 +268,29 @@ func testBadInput(t *testing.T, open Open) {
 	}
 	if got, err := s.AuditEvents(ctx, 0, 10); err != nil || len(got) != 0 {
 		t.Fatalf("after refused appends: %d events, %v", len(got), err)
+	}
+}
+
+// testManyInOneCall appends more events in one call than one INSERT
+// takes: they are stored in order, each as given.
+func testManyInOneCall(t *testing.T, open Open) {
+	ctx := context.Background()
+	s := open(t, store.Options{})
+	Append(t, s, Event(1))
+	var events []*archive.Event
+	for i := 2; i <= 20; i++ {
+		events = append(events, Event(i))
+	}
+	Append(t, s, events...)
+	VerifyAll(t, s, 20)
+	got, err := s.AuditEvents(ctx, 0, 100)
+	if err != nil || len(got) != 20 {
+		t.Fatalf("%d events, %v", len(got), err)
+	}
+	for i, e := range got[1:] {
+		if want := events[i]; e.Seq != want.Seq || e.Document != want.Document || e.Hash != want.Hash {
+			t.Errorf("event %d stored as seq %d, document %q, hash %x; appended as %d, %q, %x", i+2, e.Seq, e.Document, e.Hash, want.Seq, want.Document, want.Hash)
+		}
 	}
 }
 
