@@ -40,6 +40,7 @@ func Run(t *testing.T, open Open) {
 	t.Run("Checkpointer", func(t *testing.T) { testCheckpointer(t, open) })
 	t.Run("Tamper", func(t *testing.T) { testTamper(t, open) })
 	t.Run("QueryAudit", func(t *testing.T) { testQueryAudit(t, open) })
+	t.Run("Leases", func(t *testing.T) { testLeases(t, open) })
 	runHub(t, open)
 	runRetention(t, open)
 	runVXP(t, open)

@@ -3,12 +3,14 @@ package upstream
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/edocgw/edocgw/archive"
@@ -25,6 +27,10 @@ type Hub interface {
 type Store interface {
 	Peers(ctx context.Context) ([]routing.Peer, error)
 	AppendEvents(ctx context.Context, events ...*archive.Event) error
+	// TryLease and ReleaseLease keep two gateway processes on one
+	// database from polling the same peer at once (internal/store).
+	TryLease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error)
+	ReleaseLease(ctx context.Context, name, holder string) error
 }
 
 // KindPulled is the audit event of a packet pulled from a vxp peer and
@@ -39,10 +45,32 @@ type Puller struct {
 	// Interval is the wait between polls (default 30 s).
 	Interval time.Duration
 	Logger   *slog.Logger
+	// Holder names this Puller in the poll leases (default: random, once).
+	Holder string
+
+	holderOnce sync.Once
 }
 
-// maxRounds bounds the lists one poll reads per peer and message type.
-const maxRounds = 20
+const (
+	// maxRounds bounds the lists one poll reads per peer and message type.
+	maxRounds = 20
+	// pollLease is how long a poll holds a peer, renewed at each list: a
+	// process that stops mid-poll leaves the peer to the others after it.
+	pollLease = 5 * time.Minute
+)
+
+// holder returns p.Holder, made up once if empty.
+func (p *Puller) holder() string {
+	p.holderOnce.Do(func() {
+		if p.Holder == "" {
+			p.Holder = "puller-" + rand.Text()
+		}
+	})
+	return p.Holder
+}
+
+// leaseName is the lease of a peer's poll.
+func leaseName(peer routing.Peer) string { return "vxp-poll:" + peer.Name }
 
 // Run polls every Interval until ctx is done.
 func (p *Puller) Run(ctx context.Context) {
@@ -73,7 +101,10 @@ func (p *Puller) log() *slog.Logger {
 // status about a document pulled in the same poll finds it), and takes in
 // every packet listed. A packet the hub accepts, or had already, is
 // acknowledged done; one it refuses, fail; one it cannot take now (its
-// store or archive away) stays listed for the next poll.
+// store or archive away) stays listed for the next poll. A peer that
+// another process is polling (its lease) is left to it: two processes
+// would both take in what the peer lists, and a status 05, which may
+// repeat, twice.
 func (p *Puller) Poll(ctx context.Context) error {
 	peers, err := p.Store.Peers(ctx)
 	if err != nil {
@@ -84,10 +115,28 @@ func (p *Puller) Poll(ctx context.Context) error {
 		if peer.Kind != routing.PeerVXP || peer.URL == "" {
 			continue
 		}
-		for _, mt := range []string{"edoc", "status"} {
-			if err := p.pollList(ctx, peer, mt); err != nil {
-				errs = append(errs, fmt.Errorf("peer %s, %s: %w", peer.Name, mt, err))
-			}
+		if err := p.pollPeer(ctx, peer); err != nil {
+			errs = append(errs, fmt.Errorf("peer %s: %w", peer.Name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// pollPeer polls one peer under its lease.
+func (p *Puller) pollPeer(ctx context.Context, peer routing.Peer) error {
+	held, err := p.Store.TryLease(ctx, leaseName(peer), p.holder(), pollLease)
+	if err != nil || !held {
+		return err // not held: another process polls it now
+	}
+	defer func() {
+		if err := p.Store.ReleaseLease(context.WithoutCancel(ctx), leaseName(peer), p.holder()); err != nil {
+			p.log().Warn("vxp upstream: release the poll lease", "peer", peer.Name, "err", err)
+		}
+	}()
+	var errs []error
+	for _, mt := range []string{"edoc", "status"} {
+		if err := p.pollList(ctx, peer, mt); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", mt, err))
 		}
 	}
 	return errors.Join(errs...)
@@ -103,7 +152,13 @@ func (p *Puller) pollList(ctx context.Context, peer routing.Peer, mt string) err
 	if err != nil {
 		return err
 	}
-	for range maxRounds {
+	for round := range maxRounds {
+		if round > 0 {
+			// Renew the lease; lost (expired and taken), stop.
+			if held, err := p.Store.TryLease(ctx, leaseName(peer), p.holder(), pollLease); err != nil || !held {
+				return err
+			}
+		}
 		cl, err := p.client(hc, peer)
 		if err != nil {
 			return err

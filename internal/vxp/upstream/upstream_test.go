@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/edocgw/edocgw/agencyids"
 	"github.com/edocgw/edocgw/archive"
@@ -242,13 +243,39 @@ func (h *hub) Accept(_ context.Context, p routing.Principal, body io.Reader, siz
 }
 
 type store struct {
+	mu     sync.Mutex
 	peers  []routing.Peer
 	events []*archive.Event
+	leases map[string]string // name → holder; they do not expire here
 }
 
 func (s *store) Peers(context.Context) ([]routing.Peer, error) { return s.peers, nil }
 func (s *store) AppendEvents(_ context.Context, e ...*archive.Event) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	s.events = append(s.events, e...)
+	return nil
+}
+
+func (s *store) TryLease(_ context.Context, name, holder string, _ time.Duration) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.leases == nil {
+		s.leases = map[string]string{}
+	}
+	if h, ok := s.leases[name]; ok && h != holder {
+		return false, nil
+	}
+	s.leases[name] = holder
+	return true, nil
+}
+
+func (s *store) ReleaseLease(_ context.Context, name, holder string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.leases[name] == holder {
+		delete(s.leases, name)
+	}
 	return nil
 }
 
@@ -296,5 +323,55 @@ func TestPuller(t *testing.T) {
 	}
 	if a.acks[len(a.acks)-1] != "d4 done" || len(a.inbox) != 0 {
 		t.Errorf("acks %v, inbox %v", a.acks, a.inbox)
+	}
+}
+
+// TestPullerLeavesALeasedPeer: while another process holds a peer's poll
+// lease, a poll takes nothing from that peer; once it is released, the
+// poll takes the peer's packets in and lets the lease go. Two pullers
+// polling at once take each packet in once.
+func TestPullerLeavesALeasedPeer(t *testing.T) {
+	key := testKey(t)
+	a, srv := newAxis(t)
+	for i := range 12 {
+		id := fmt.Sprintf("d%02d", i)
+		a.inbox[id], a.kinds[id] = []byte("doc "+id), "edoc"
+	}
+	h := &hub{c: srv.Client()}
+	peer := testPeer(t, key, srv.URL)
+	st := &store{peers: []routing.Peer{peer}}
+	ctx := context.Background()
+	if held, _ := st.TryLease(ctx, leaseName(peer), "the other process", time.Minute); !held {
+		t.Fatal("lease not taken")
+	}
+	p := &Puller{Config: Config{Key: key}, Hub: h, Store: st}
+	if err := p.Poll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if len(h.accepted) != 0 || len(a.acks) != 0 {
+		t.Fatalf("took %v, acked %v from a peer another process polls", h.accepted, a.acks)
+	}
+	if err := st.ReleaseLease(ctx, leaseName(peer), "the other process"); err != nil {
+		t.Fatal(err)
+	}
+	q := &Puller{Config: Config{Key: key}, Hub: h, Store: st}
+	var wg sync.WaitGroup
+	for _, pl := range []*Puller{p, q} {
+		wg.Go(func() {
+			if err := pl.Poll(ctx); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	seen := map[string]int{}
+	for _, d := range h.accepted {
+		seen[d]++
+	}
+	if len(h.accepted) != 12 || len(seen) != 12 || len(a.inbox) != 0 {
+		t.Errorf("accepted %d packets (%d distinct) of 12; %d left at the axis", len(h.accepted), len(seen), len(a.inbox))
+	}
+	if len(st.leases) != 0 {
+		t.Errorf("leases left held: %v", st.leases)
 	}
 }
