@@ -1,21 +1,20 @@
 // Package c14n is a streaming XML canonicalizer: W3C Canonical XML 1.0
 // (inclusive) and Exclusive XML Canonicalization 1.0, for a whole document
 // minus excluded subtrees (the enveloped-signature transform), in memory that
-// does not grow with the document: about 250 KB allocated in total for a
-// 64 MB packet, whatever the size of its text nodes (long text is handed to
-// encoding/xml in 32 KiB pieces; see prefilter.go). Markup is bounded by
-// MaxTokenBytes and nesting by MaxDepth.
+// does not grow with the document, whatever the size of its text nodes (text
+// is handled in pieces of at most 64 KiB). Markup is bounded by MaxTokenBytes
+// and nesting by MaxDepth.
 //
 // It exists so that the Reference digest of an enveloped XMLDSig signature
 // (Reference URI="") over a packet of hundreds of megabytes can be computed
 // from a spool file without building a tree; see design.md §8.
 //
-// The input is parsed with encoding/xml's Decoder.RawToken (which keeps
-// prefixes as written) behind a byte-level filter that adds what XML 1.0
-// requires and encoding/xml lacks (end-of-line handling everywhere,
-// attribute-value normalization, BOM, DTD refusal, markup length limit).
-// Namespace scopes are tracked here; Decoder.Token's namespace translation is
-// never used.
+// The input goes through a byte-level filter (prefilter.go: end-of-line
+// handling, attribute-value normalization, BOM, DTD refusal, markup length
+// limit) and then a tokenizer (tokenizer.go) that accepts exactly what
+// encoding/xml's Decoder.RawToken accepts in strict mode, which this package
+// used before, and keeps prefixes as written. Namespace scopes are tracked
+// here.
 //
 // Input restrictions (each gives an error, never a best-effort output):
 //   - a DOCTYPE is refused (ErrDTD); so only the five predefined entities and
@@ -49,6 +48,7 @@ package c14n
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -203,7 +203,6 @@ type Error struct {
 	Err    error // ErrMalformed, ErrDTD, ErrTooDeep, ErrTokenTooLong or ErrRelativeNamespace
 	Offset int64 // approximate input byte offset
 	Msg    string
-	cause  error // e.g. the *xml.SyntaxError
 	reason reason
 }
 
@@ -212,19 +211,11 @@ func (e *Error) Error() string {
 	if e.Msg != "" {
 		s += ": " + e.Msg
 	}
-	if e.cause != nil {
-		s += ": " + e.cause.Error()
-	}
 	return fmt.Sprintf("%s (near byte %d)", s, e.Offset)
 }
 
-// Unwrap returns the sentinel and, if any, the underlying error.
-func (e *Error) Unwrap() []error {
-	if e.cause != nil {
-		return []error{e.Err, e.cause}
-	}
-	return []error{e.Err}
-}
+// Unwrap returns the sentinel.
+func (e *Error) Unwrap() []error { return []error{e.Err} }
 
 // reason classifies input errors more finely than the sentinels, for tests
 // (the differential fuzz target accepts our refusal of an input etree accepts
@@ -233,7 +224,7 @@ type reason uint8
 
 const (
 	rNone               reason = iota
-	rSyntax                    // encoding/xml or the prefilter found a syntax error
+	rSyntax                    // the tokenizer or the prefilter found a syntax error
 	rDTD                       // <!DOCTYPE
 	rDirective                 // other <! markup
 	rTokenTooLong              // MaxTokenBytes
@@ -252,9 +243,6 @@ const (
 	rRelativeNS                // relative namespace URI
 	rEncoding                  // declared encoding other than UTF-8
 )
-
-// errEncoding is returned by the decoder's CharsetReader: only UTF-8 input.
-var errEncoding = errors.New("only UTF-8 input is supported")
 
 // EnvelopedSignature returns an Exclude function for the enveloped-signature
 // transform: it excludes an element whose ancestors and itself have the given
@@ -313,22 +301,21 @@ func canonicalize(w io.Writer, r io.Reader, o Options) (*canonicalizer, error) {
 	if err != nil {
 		return nil, err
 	}
-	pf := newPrefilter(r, c.maxToken, o.textChunk)
-	c.pf = pf
+	c.pf = newPrefilter(r, c.maxToken, o.textChunk)
+	c.tk = newTokenizer(c.pf)
+	c.offset = c.tk.offset
 	defer c.release()
-	d := xml.NewDecoder(pf)
-	d.Strict = true
-	d.CharsetReader = func(label string, _ io.Reader) (io.Reader, error) {
-		return nil, fmt.Errorf("%w (declared encoding %q)", errEncoding, label)
-	}
-	c.dec = d
 	if err := c.run(); err != nil {
 		return c, err
 	}
+	return c, c.flush()
+}
+
+func (c *canonicalizer) flush() error {
 	if err := c.w.Flush(); err != nil {
-		return c, fmt.Errorf("c14n: writing output: %w", err)
+		return fmt.Errorf("c14n: writing output: %w", err)
 	}
-	return c, nil
+	return nil
 }
 
 type binding struct {
@@ -344,7 +331,8 @@ type frame struct {
 }
 
 type attr struct {
-	prefix, local, uri, value string
+	prefix, local, uri string
+	value              []byte
 }
 
 type canonicalizer struct {
@@ -358,8 +346,10 @@ type canonicalizer struct {
 	maxDepth  int
 	maxToken  int
 
-	pf  *prefilter
-	dec *xml.Decoder
+	pf     *prefilter
+	tk     *tokenizer
+	offset func() int64 // input offset, for errors
+	names  map[string]string
 
 	// In-scope namespace bindings: prefix -> stack of URIs, and the prefixes
 	// pushed, in order, so frames can pop them.
@@ -379,6 +369,7 @@ type canonicalizer struct {
 	decls []binding
 	attrs []attr
 	out   []binding
+	uri   []byte
 }
 
 func newCanonicalizer(w io.Writer, o Options) (*canonicalizer, error) {
@@ -394,6 +385,7 @@ func newCanonicalizer(w io.Writer, o Options) (*canonicalizer, error) {
 		maxToken:  o.MaxTokenBytes,
 		scope:     make(map[string][]string),
 		rendered:  make(map[string][]string),
+		names:     internPool.Get().(map[string]string),
 	}
 	if c.maxDepth <= 0 {
 		c.maxDepth = DefaultMaxDepth
@@ -423,6 +415,28 @@ func newCanonicalizer(w io.Writer, o Options) (*canonicalizer, error) {
 // outBufs holds the output buffers of finished canonicalizers.
 var outBufs = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 32<<10) }}
 
+// internPool holds the intern tables of finished canonicalizers.
+var internPool = sync.Pool{New: func() any { return make(map[string]string) }}
+
+// Limits of an intern table.
+const (
+	maxInterned   = 1024
+	maxInternSize = 128
+)
+
+// intern returns b as a string, without allocating if it was seen before:
+// names and namespace URIs repeat.
+func (c *canonicalizer) intern(b []byte) string {
+	if s, ok := c.names[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if len(c.names) < maxInterned && len(s) <= maxInternSize {
+		c.names[s] = s
+	}
+	return s
+}
+
 // release gives the buffers back once the canonicalizer has finished
 // (flushed or failed); c neither reads nor writes again.
 func (c *canonicalizer) release() {
@@ -434,10 +448,18 @@ func (c *canonicalizer) release() {
 	if c.pf != nil {
 		c.pf.release()
 	}
+	if c.tk != nil {
+		c.tk.release()
+		c.tk = nil
+	}
+	if c.names != nil {
+		internPool.Put(c.names)
+		c.names = nil
+	}
 }
 
 func (c *canonicalizer) fail(kind error, r reason, msg string) error {
-	return &Error{Err: kind, Offset: c.dec.InputOffset(), Msg: msg, reason: r}
+	return &Error{Err: kind, Offset: c.offset(), Msg: msg, reason: r}
 }
 
 func (c *canonicalizer) malformed(r reason, format string, args ...any) error {
@@ -445,45 +467,35 @@ func (c *canonicalizer) malformed(r reason, format string, args ...any) error {
 }
 
 func (c *canonicalizer) run() error {
+	t := c.tk
 	for {
-		tok, err := c.dec.RawToken()
-		if err != nil {
-			if c.pf.err != nil && c.pf.err != io.EOF {
-				return c.pf.err // a prefilter refusal or a read error
-			}
-			if err == io.EOF {
-				break
-			}
-			r := rSyntax
-			if errors.Is(err, errEncoding) {
-				r = rEncoding
-			}
-			return &Error{Err: ErrMalformed, Offset: c.dec.InputOffset(), cause: err, reason: r}
+		if err := t.next(); err != nil {
+			return err
 		}
 		c.tokens++
-		switch t := tok.(type) {
-		case xml.StartElement:
-			err = c.start(t)
-		case xml.EndElement:
-			err = c.end(t)
-		case xml.CharData:
-			err = c.text(t)
-		case xml.Comment:
-			err = c.comment(t)
-		case xml.ProcInst:
-			err = c.procInst(t)
-		case xml.Directive:
-			// The prefilter refuses "<!" markup first; keep a safe answer.
-			if strings.HasPrefix(string(t), "DOCTYPE") {
-				err = c.fail(ErrDTD, rDTD, "document type declaration")
-			} else {
-				err = c.malformed(rDirective, "markup declaration outside a DTD")
-			}
+		var err error
+		switch t.kind {
+		case tokEOF:
+			return c.finish()
+		case tokStart:
+			err = c.start(t.prefix, t.local, t.attrs)
+		case tokEnd:
+			err = c.end(t.prefix, t.local)
+		case tokText:
+			err = c.text(t.data)
+		case tokComment:
+			err = c.comment(t.data)
+		case tokPI:
+			err = c.procInst(t.local, t.data)
 		}
 		if err != nil {
 			return err
 		}
 	}
+}
+
+// finish checks the document once the input has ended.
+func (c *canonicalizer) finish() error {
 	if len(c.stack) > 0 {
 		return c.malformed(rUnexpectedEOF, "unexpected end of input inside <%s>", qname(c.stack[len(c.stack)-1].name))
 	}
@@ -498,6 +510,13 @@ func qname(n xml.Name) string {
 		return n.Local
 	}
 	return n.Space + ":" + n.Local
+}
+
+func qnameBytes(prefix, local []byte) string {
+	if len(prefix) == 0 {
+		return string(local)
+	}
+	return string(prefix) + ":" + string(local)
 }
 
 func isXMLSpace(b []byte) bool {
@@ -547,52 +566,54 @@ func (c *canonicalizer) lookupRendered(prefix string) (string, bool) {
 	return s[len(s)-1], true
 }
 
-func (c *canonicalizer) start(t xml.StartElement) error {
+// start handles a start tag: the element name as written, split at its colon
+// (see splitName), and the attributes with their values decoded.
+func (c *canonicalizer) start(prefix, local []byte, tattrs []tokAttr) error {
 	if c.pos == 2 {
-		return c.malformed(rSecondRoot, "second document element <%s>", qname(t.Name))
+		return c.malformed(rSecondRoot, "second document element <%s>", qnameBytes(prefix, local))
 	}
 	c.pos = 1
 	if len(c.stack) >= c.maxDepth {
 		return c.fail(ErrTooDeep, rTooDeep, fmt.Sprintf("more than %d nested elements", c.maxDepth))
 	}
-	if strings.Contains(t.Name.Local, ":") {
-		return c.malformed(rBadQName, "element name %q is not a qualified name", t.Name.Local)
+	if bytes.IndexByte(local, ':') >= 0 {
+		return c.malformed(rBadQName, "element name %q is not a qualified name", local)
 	}
-	if t.Name.Space == "xmlns" {
-		return c.malformed(rReservedNS, "element <%s> uses the xmlns prefix", qname(t.Name))
+	if string(prefix) == "xmlns" {
+		return c.malformed(rReservedNS, "element <%s> uses the xmlns prefix", qnameBytes(prefix, local))
 	}
+	name := xml.Name{Space: c.intern(prefix), Local: c.intern(local)}
 
 	// Split namespace declarations from attributes.
 	decls := c.decls[:0]
 	attrs := c.attrs[:0]
-	for _, a := range t.Attr {
-		n := a.Name
-		if strings.Contains(n.Local, ":") {
-			return c.malformed(rBadQName, "attribute name %q is not a qualified name", n.Local)
+	for _, a := range tattrs {
+		if bytes.IndexByte(a.local, ':') >= 0 {
+			return c.malformed(rBadQName, "attribute name %q is not a qualified name", a.local)
 		}
 		switch {
-		case n.Space == "xmlns":
-			p := n.Local
+		case string(a.prefix) == "xmlns":
+			p, v := a.local, a.value
 			switch {
-			case p == "xmlns":
+			case string(p) == "xmlns":
 				return c.malformed(rReservedNS, "the xmlns prefix must not be declared")
-			case p == "xml":
-				if a.Value != nsXML {
-					return c.malformed(rReservedNS, "the xml prefix bound to %q", a.Value)
+			case string(p) == "xml":
+				if string(v) != nsXML {
+					return c.malformed(rReservedNS, "the xml prefix bound to %q", v)
 				}
-			case a.Value == "":
+			case len(v) == 0:
 				return c.malformed(rEmptyPrefixBinding, "xmlns:%s=\"\" (prefix undeclaring is not XML 1.0)", p)
-			case a.Value == nsXML || a.Value == nsXMLNS:
-				return c.malformed(rReservedNS, "prefix %q bound to reserved namespace %q", p, a.Value)
+			case string(v) == nsXML || string(v) == nsXMLNS:
+				return c.malformed(rReservedNS, "prefix %q bound to reserved namespace %q", p, v)
 			}
-			decls = append(decls, binding{prefix: p, uri: a.Value})
-		case n.Space == "" && n.Local == "xmlns":
-			if a.Value == nsXML || a.Value == nsXMLNS {
-				return c.malformed(rReservedNS, "default namespace bound to reserved namespace %q", a.Value)
+			decls = append(decls, binding{prefix: c.intern(p), uri: c.intern(v)})
+		case len(a.prefix) == 0 && string(a.local) == "xmlns":
+			if v := a.value; string(v) == nsXML || string(v) == nsXMLNS {
+				return c.malformed(rReservedNS, "default namespace bound to reserved namespace %q", v)
 			}
-			decls = append(decls, binding{prefix: "", uri: a.Value})
+			decls = append(decls, binding{prefix: "", uri: c.intern(a.value)})
 		default:
-			attrs = append(attrs, attr{prefix: n.Space, local: n.Local, value: a.Value})
+			attrs = append(attrs, attr{prefix: c.intern(a.prefix), local: c.intern(a.local), value: a.value})
 		}
 	}
 	c.decls, c.attrs = decls, attrs
@@ -609,7 +630,7 @@ func (c *canonicalizer) start(t xml.StartElement) error {
 	}
 
 	parentExcluded := len(c.stack) > 0 && c.stack[len(c.stack)-1].excluded
-	f := frame{name: t.Name, nsMark: len(c.declared), rendMark: len(c.renderedStack), excluded: parentExcluded}
+	f := frame{name: name, nsMark: len(c.declared), rendMark: len(c.renderedStack), excluded: parentExcluded}
 
 	// Inclusive: a declaration is rendered if it changes the in-scope value of
 	// the parent (in a whole-document-minus-subtrees node-set, the output
@@ -639,9 +660,9 @@ func (c *canonicalizer) start(t xml.StartElement) error {
 	fp := &c.stack[len(c.stack)-1]
 
 	// Resolve names.
-	elemURI, ok := c.lookup(t.Name.Space)
-	if !ok && t.Name.Space != "" {
-		return c.malformed(rUndeclaredPrefix, "undeclared prefix %q in <%s>", t.Name.Space, qname(t.Name))
+	elemURI, ok := c.lookup(name.Space)
+	if !ok && name.Space != "" {
+		return c.malformed(rUndeclaredPrefix, "undeclared prefix %q in <%s>", name.Space, qname(name))
 	}
 	for i := range attrs {
 		a := &attrs[i]
@@ -662,11 +683,11 @@ func (c *canonicalizer) start(t xml.StartElement) error {
 	})
 	for i := 1; i < len(attrs); i++ {
 		if attrs[i].uri == attrs[i-1].uri && attrs[i].local == attrs[i-1].local {
-			return c.malformed(rDuplicateAttr, "attribute %s repeated in <%s>", attrs[i].local, qname(t.Name))
+			return c.malformed(rDuplicateAttr, "attribute %s repeated in <%s>", attrs[i].local, qname(name))
 		}
 	}
 
-	c.path = append(c.path, xml.Name{Space: elemURI, Local: t.Name.Local})
+	c.path = append(c.path, xml.Name{Space: elemURI, Local: name.Local})
 	if !parentExcluded && c.exclude != nil && c.exclude(c.path) {
 		fp.excluded = true
 	}
@@ -675,7 +696,7 @@ func (c *canonicalizer) start(t xml.StartElement) error {
 	}
 
 	if c.exclusive {
-		out = c.exclusiveDecls(out, t.Name.Space, attrs)
+		out = c.exclusiveDecls(out, name.Space, attrs)
 	}
 	for _, d := range out {
 		c.rendered[d.prefix] = append(c.rendered[d.prefix], d.uri)
@@ -685,7 +706,7 @@ func (c *canonicalizer) start(t xml.StartElement) error {
 
 	w := c.w
 	w.WriteByte('<')
-	writeQName(w, t.Name)
+	writeQName(w, name)
 	for _, d := range out {
 		if d.prefix == "" {
 			w.WriteString(` xmlns="`)
@@ -694,7 +715,8 @@ func (c *canonicalizer) start(t xml.StartElement) error {
 			w.WriteString(d.prefix)
 			w.WriteString(`="`)
 		}
-		writeAttrValue(w, d.uri)
+		c.uri = append(c.uri[:0], d.uri...)
+		writeAttrValue(w, c.uri)
 		w.WriteByte('"')
 	}
 	for _, a := range attrs {
@@ -763,17 +785,18 @@ func (c *canonicalizer) exclusiveDecls(out []binding, elemPrefix string, attrs [
 	return out
 }
 
-func (c *canonicalizer) end(t xml.EndElement) error {
+// end handles an end tag, its name split as for start.
+func (c *canonicalizer) end(prefix, local []byte) error {
 	if len(c.stack) == 0 {
-		return c.malformed(rMismatchedTag, "unexpected end tag </%s>", qname(t.Name))
+		return c.malformed(rMismatchedTag, "unexpected end tag </%s>", qnameBytes(prefix, local))
 	}
 	f := c.stack[len(c.stack)-1]
-	if f.name != t.Name {
-		return c.malformed(rMismatchedTag, "end tag </%s> does not match <%s>", qname(t.Name), qname(f.name))
+	if f.name.Space != string(prefix) || f.name.Local != string(local) {
+		return c.malformed(rMismatchedTag, "end tag </%s> does not match <%s>", qnameBytes(prefix, local), qname(f.name))
 	}
 	if !f.excluded {
 		c.w.WriteString("</")
-		writeQName(c.w, t.Name)
+		writeQName(c.w, f.name)
 		c.w.WriteByte('>')
 	}
 	popBindings(c.scope, c.declared[f.nsMark:])
@@ -806,7 +829,7 @@ func (c *canonicalizer) excludedHere() bool {
 	return len(c.stack) > 0 && c.stack[len(c.stack)-1].excluded
 }
 
-func (c *canonicalizer) text(t xml.CharData) error {
+func (c *canonicalizer) text(t []byte) error {
 	if len(c.stack) == 0 {
 		if !isXMLSpace(t) {
 			return c.malformed(rTextOutsideRoot, "text outside the document element")
@@ -820,7 +843,7 @@ func (c *canonicalizer) text(t xml.CharData) error {
 	return nil
 }
 
-func (c *canonicalizer) comment(t xml.Comment) error {
+func (c *canonicalizer) comment(t []byte) error {
 	if !c.comments || c.excludedHere() {
 		return nil
 	}
@@ -832,22 +855,22 @@ func (c *canonicalizer) comment(t xml.Comment) error {
 	return nil
 }
 
-func (c *canonicalizer) procInst(t xml.ProcInst) error {
-	if strings.EqualFold(t.Target, "xml") {
-		if t.Target == "xml" && c.tokens == 1 {
+func (c *canonicalizer) procInst(target, inst []byte) error {
+	if bytes.EqualFold(target, []byte("xml")) {
+		if string(target) == "xml" && c.tokens == 1 {
 			return nil // the XML declaration
 		}
-		return c.malformed(rXMLDecl, "processing instruction target %q is reserved (XML declaration not at the start?)", t.Target)
+		return c.malformed(rXMLDecl, "processing instruction target %q is reserved (XML declaration not at the start?)", target)
 	}
 	if c.excludedHere() {
 		return nil
 	}
 	c.beforeTopLevel()
 	c.w.WriteString("<?")
-	c.w.WriteString(t.Target)
-	if len(t.Inst) > 0 {
+	c.w.Write(target)
+	if len(inst) > 0 {
 		c.w.WriteByte(' ')
-		c.w.Write(t.Inst)
+		c.w.Write(inst)
 	}
 	c.w.WriteString("?>")
 	c.afterTopLevel()
@@ -878,6 +901,10 @@ func writeQName(w *bufio.Writer, n xml.Name) {
 
 // writeText escapes text per Canonical XML: & < > and CR.
 func writeText(w *bufio.Writer, b []byte) {
+	if bytes.IndexByte(b, '&') < 0 && bytes.IndexByte(b, '<') < 0 && bytes.IndexByte(b, '>') < 0 && bytes.IndexByte(b, '\r') < 0 {
+		w.Write(b) // the common case, found fast
+		return
+	}
 	last := 0
 	for i, c := range b {
 		var esc string
@@ -902,7 +929,7 @@ func writeText(w *bufio.Writer, b []byte) {
 
 // writeAttrValue escapes an attribute value per Canonical XML: & < " TAB LF CR
 // (not >).
-func writeAttrValue(w *bufio.Writer, s string) {
+func writeAttrValue(w *bufio.Writer, s []byte) {
 	last := 0
 	for i := 0; i < len(s); i++ {
 		var esc string
@@ -922,9 +949,9 @@ func writeAttrValue(w *bufio.Writer, s string) {
 		default:
 			continue
 		}
-		w.WriteString(s[last:i])
+		w.Write(s[last:i])
 		w.WriteString(esc)
 		last = i + 1
 	}
-	w.WriteString(s[last:])
+	w.Write(s[last:])
 }

@@ -1,16 +1,18 @@
 package c14n
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"sync"
 )
 
-// prefilter sits between the input and encoding/xml. It does, on the raw
-// byte stream and in constant memory, the parts of XML parsing that
-// encoding/xml either does not do or does in a way that loses information
-// needed for canonicalization, and keeps encoding/xml's memory bounded:
+// prefilter sits between the input and the tokenizer (and, in tests, the
+// encoding/xml decoder the tokenizer replaced). It does, on the raw byte
+// stream and in constant memory, the parts of XML parsing that encoding/xml
+// either does not do or does in a way that loses information needed for
+// canonicalization, and keeps encoding/xml's memory bounded:
 //
 //   - end-of-line handling (XML 1.0 §2.11): "\r\n" and a lone "\r" become
 //     "\n" everywhere, including in processing instructions and comments
@@ -38,9 +40,10 @@ import (
 //     made inside an entity or character reference or right after ']' (so
 //     that "]]>" in text is still detected as an error).
 //
-// The state machine mirrors how encoding/xml's rawToken finds the end of each
-// kind of markup, so that both agree on what is text, what is an attribute
-// value and what is markup whenever encoding/xml accepts the input.
+// The state machine mirrors how encoding/xml's rawToken (and so the
+// tokenizer) finds the end of each kind of markup, so that both agree on what
+// is text, what is an attribute value and what is markup whenever
+// encoding/xml accepts the input.
 type prefilter struct {
 	src       io.Reader
 	buf       []byte
@@ -117,6 +120,23 @@ var plainText = func() (t [256]bool) {
 	return t
 }()
 
+// plainWords returns the length of the longest prefix of b made of whole
+// 8-byte words of plainText bytes.
+func plainWords(b []byte) int {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	// zero has the high bit of each zero byte of x set (and no other bit
+	// if there is none).
+	zero := func(x uint64) uint64 { return (x - ones) &^ x & highs }
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		x := binary.LittleEndian.Uint64(b[i:])
+		if x&highs|zero(x^'<'*ones)|zero(x^'&'*ones)|zero(x^';'*ones)|zero(x^']'*ones)|zero(x^'\r'*ones) != 0 {
+			break
+		}
+	}
+	return i
+}
+
 // fill reads more input into buf; false when there is none (f.srcErr set).
 func (f *prefilter) fill() bool {
 	for tries := 0; f.srcErr == nil; tries++ {
@@ -179,7 +199,7 @@ func (f *prefilter) Read(p []byte) (int, error) {
 			// Fast path: a run of plain ASCII text bytes that need no
 			// rewriting and cannot end the text or reach a split point.
 			k := min(f.w-f.r, len(p)-n, f.textChunk-1-f.run)
-			i := 0
+			i := plainWords(f.buf[f.r : f.r+max(k, 0)])
 			for i < k && plainText[f.buf[f.r+i]] {
 				i++
 			}
