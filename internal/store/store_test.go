@@ -151,6 +151,7 @@ func TestSQLitePragmas(t *testing.T) {
 		{"busy_timeout", "5000"},
 		{"synchronous", "2"}, // FULL
 		{"temp_store", "2"},  // MEMORY: savepoint journals never spill to a file
+		{"wal_autocheckpoint", "8000"},
 	}
 	for _, tc := range tests {
 		var got string
