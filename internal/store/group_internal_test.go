@@ -12,15 +12,22 @@ import (
 	"github.com/edocgw/edocgw/archive"
 )
 
+// newSQLite is a store on a new SQLite file, closed at cleanup.
+func newSQLite(t *testing.T) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "edocgw.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
 // TestGroupPanic: a transaction that panics in a shared batch panics in
 // its own caller and leaves nothing; the others commit.
 func TestGroupPanic(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "edocgw.db"), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := newSQLite(t)
 	if _, err := s.wdb.ExecContext(ctx, "CREATE TABLE t (n INTEGER)"); err != nil {
 		t.Fatal(err)
 	}
@@ -61,11 +68,7 @@ func TestGroupPanic(t *testing.T) {
 // events that are gone. The chain verifies whole.
 func TestGroupAuditAfterRollback(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "edocgw.db"), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := newSQLite(t)
 	errFail := errors.New("fail after appending")
 	const n = 60
 	errs := make([]error, n)
