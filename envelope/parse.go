@@ -1,7 +1,6 @@
 package envelope
 
 import (
-	"bufio"
 	"bytes"
 	"crypto/rand"
 	"encoding/hex"
@@ -15,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/edocgw/edocgw/agencyids"
+	"github.com/edocgw/edocgw/internal/xmltok"
 )
 
 // Options tune Parse.
@@ -38,6 +38,12 @@ func Parse(b []byte) (*Packet, error) {
 // Problems with the packet's content are recorded in Packet.Issues and
 // judged by Validate.
 func ParseReaderAt(r io.ReaderAt, size int64, opts Options) (*Packet, error) {
+	return parse(r, size, opts, (*parser).tree)
+}
+
+// parse is ParseReaderAt with tree building the element tree from the
+// scanner's output (tests compare it with the encoding/xml tree builder).
+func parse(r io.ReaderAt, size int64, opts Options, tree func(*parser, io.Reader) (*node, error)) (*Packet, error) {
 	lim := opts.Limits.withDefaults()
 	if size > lim.MaxBytes {
 		return nil, &Error{Err: ErrTooLarge, Msg: fmt.Sprintf("packet of %d bytes is larger than %d bytes", size, lim.MaxBytes)}
@@ -51,7 +57,7 @@ func ParseReaderAt(r io.ReaderAt, size int64, opts Options) (*Packet, error) {
 	}
 	sc := newScanner(r, size, lim.MaxBytes, lim.MaxText, nonce)
 	p := &parser{lim: lim, src: r, sc: sc, nonce: []byte(nonce)}
-	root, err := p.tree(bufio.NewReaderSize(sc, 4<<10))
+	root, err := tree(p, sc)
 	if err != nil {
 		return nil, err
 	}
@@ -117,132 +123,211 @@ type parser struct {
 	nelem  int
 	nrun   int
 	issues []*Error
+
+	// The tree being built: its root, the open element, its depth.
+	root, cur *node
+	depth     int
 }
 
+// tree builds the element tree from the scanner's output, read with
+// xmltok and with encoding/xml's Decoder.Token namespace translation and
+// strict nesting checks on top (FuzzParseDifferential compares it with the
+// encoding/xml decoder it replaced).
 func (p *parser) tree(r io.Reader) (*node, error) {
-	d := xml.NewDecoder(r)
-	d.Strict = true
-	d.CharsetReader = func(label string, _ io.Reader) (io.Reader, error) {
-		return nil, &Error{Err: ErrEncoding, Msg: fmt.Sprintf("encoding %q is not supported; edXML is UTF-8", label)}
-	}
-	var root, cur *node
-	depth := 0
+	t := xmltok.New(r)
+	defer t.Release()
+	t.RawToken = true
+	var ns nsStack
 	for {
-		tok, err := d.Token()
-		if err == io.EOF {
-			break
+		if err := t.Next(); err != nil {
+			return nil, p.tokErr(err, t)
+		}
+		var err error
+		switch t.Kind {
+		case xmltok.EOF:
+			if len(ns.open) > 0 {
+				return nil, p.syntaxErr("unexpected EOF", t.Line())
+			}
+			return p.endTree()
+		case xmltok.StartElement:
+			name, attrs := ns.start(t.Prefix, t.Local, t.Attrs)
+			err = p.startElement(name, attrs)
+		case xmltok.EndElement:
+			if msg := ns.end(t.Prefix, t.Local); msg != "" {
+				return nil, p.syntaxErr(msg, t.Line())
+			}
+			p.endElement()
+		case xmltok.Text:
+			err = p.charData(t.Data)
+		case xmltok.Comment:
+			err = p.comment(t.Data)
+		case xmltok.ProcInst:
+			p.interrupt(p.cur)
+		case xmltok.Directive:
+			err = directiveErr(t.Data)
 		}
 		if err != nil {
-			return nil, p.decodeErr(err, cur)
-		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			if cur == nil && root != nil {
-				return nil, newErr("", ErrMalformed, "content after the root element")
-			}
-			// The element's path, with its index among same-named
-			// siblings, is known before the limits are checked, so that a
-			// limit error names the element that crossed it (".../Place[19996]",
-			// not the first Place).
-			index := 1
-			if cur != nil {
-				index += cur.seen[t.Name.Local] // a nil map reads as 0
-			}
-			path := pathOf(cur, t.Name.Local)
-			if index > 1 {
-				path += "[" + strconv.Itoa(index) + "]"
-			}
-			depth++
-			if depth > p.lim.MaxDepth {
-				return nil, newErr(path, ErrTooDeep, "elements nested deeper than %d", p.lim.MaxDepth)
-			}
-			p.nelem++
-			if p.nelem > p.lim.MaxElements {
-				return nil, newErr(path, ErrTooManyElements, "more than %d elements", p.lim.MaxElements)
-			}
-			if len(t.Attr) > p.lim.MaxAttributes {
-				return nil, newErr(path, ErrTooManyAttributes, "%d attributes on one element, more than %d", len(t.Attr), p.lim.MaxAttributes)
-			}
-			// encoding/xml does not enforce the well-formedness constraint
-			// that attribute names are unique (XML 1.0 §3.1, Namespaces
-			// §6.3); other parsers would keep the first or the last one, so
-			// a repeated attribute is refused rather than guessed at.
-			if a, dup := dupAttr(t.Attr); dup {
-				return nil, newErr(path, ErrMalformed, "attribute {%s}%s repeated", clip(a.Space), clip(a.Local))
-			}
-			n := &node{name: t.Name, attrs: t.Attr, parent: cur, index: index, path: path}
-			if cur != nil {
-				if cur.seen == nil {
-					cur.seen = map[string]int{}
-				}
-				cur.seen[n.name.Local] = index
-				cur.kids = append(cur.kids, n)
-			} else {
-				root = n
-			}
-			cur = n
-		case xml.EndElement:
-			depth--
-			cur = cur.parent
-		case xml.CharData:
-			if root == nil {
-				t = bytes.TrimPrefix(t, []byte("\uFEFF")) // a byte order mark
-			}
-			if err := p.text(cur, t); err != nil {
-				return nil, err
-			}
-		case xml.Comment:
-			if !bytes.Equal(t, p.nonce) {
-				p.interrupt(cur)
-				continue
-			}
-			if p.nrun >= len(p.sc.runs) {
-				return nil, newErr("", ErrMalformed, "internal: payload run out of order")
-			}
-			run := p.sc.runs[p.nrun]
-			p.nrun++
-			if cur != nil && cur.name.Local == "ContentTransferEncoded" {
-				cur.text = append(cur.text, piece{run: run})
-				continue
-			}
-			// A base64-looking run where a value stands: it is text after
-			// all, if it is short enough to be one.
-			path, tlen := "", 0
-			if cur != nil {
-				path, tlen = cur.path, cur.tlen
-			}
-			if run.Len+int64(tlen) > int64(p.lim.MaxText) {
-				return nil, newErr(path, ErrTextTooLong, "text of %d bytes is longer than %d bytes", run.Len, p.lim.MaxText)
-			}
-			text, err := p.readRun(run)
-			if err != nil {
-				return nil, err
-			}
-			if err := p.text(cur, text); err != nil {
-				return nil, err
-			}
-		case xml.Directive:
-			// The scanner refuses a declaration when it sees its end, but the
-			// decoder may complete the token first: classify it the same way
-			// so an external entity is reported as such, not as a bare DTD.
-			return nil, declErr(append([]byte("<!"), t...))
-		case xml.ProcInst:
-			// The XML declaration is checked by the decoder; others are
-			// ignored, but not inside a value.
-			p.interrupt(cur)
+			return nil, err
 		}
 	}
+}
+
+// tokErr is the *Error for an error of the tokenizer: the scanner's errors
+// (refusals, read errors) pass through it.
+func (p *parser) tokErr(err error, t *xmltok.Tokenizer) error {
+	e, ok := err.(*xmltok.Error)
+	if !ok {
+		return p.decodeErr(err)
+	}
+	switch e.Kind {
+	case xmltok.Syntax:
+		return p.syntaxErr(e.Msg, t.Line())
+	case xmltok.Encoding:
+		return p.decodeErr(encodingErr(e.Encoding))
+	}
+	// Version: not a SyntaxError in encoding/xml.
+	return newErr(p.curPath(), ErrMalformed, "xml: %s", e.Msg)
+}
+
+// startElement adds an element, its name and attributes translated.
+func (p *parser) startElement(name xml.Name, attrs []xml.Attr) error {
+	cur := p.cur
+	if cur == nil && p.root != nil {
+		return newErr("", ErrMalformed, "content after the root element")
+	}
+	// The element's path, with its index among same-named siblings, is
+	// known before the limits are checked, so that a limit error names the
+	// element that crossed it (".../Place[19996]", not the first Place).
+	index := 1
+	if cur != nil {
+		index += cur.seen[name.Local] // a nil map reads as 0
+	}
+	path := pathOf(cur, name.Local)
+	if index > 1 {
+		path += "[" + strconv.Itoa(index) + "]"
+	}
+	p.depth++
+	if p.depth > p.lim.MaxDepth {
+		return newErr(path, ErrTooDeep, "elements nested deeper than %d", p.lim.MaxDepth)
+	}
+	p.nelem++
+	if p.nelem > p.lim.MaxElements {
+		return newErr(path, ErrTooManyElements, "more than %d elements", p.lim.MaxElements)
+	}
+	if len(attrs) > p.lim.MaxAttributes {
+		return newErr(path, ErrTooManyAttributes, "%d attributes on one element, more than %d", len(attrs), p.lim.MaxAttributes)
+	}
+	// encoding/xml does not enforce the well-formedness constraint that
+	// attribute names are unique (XML 1.0 §3.1, Namespaces §6.3); other
+	// parsers would keep the first or the last one, so a repeated attribute
+	// is refused rather than guessed at.
+	if a, dup := dupAttr(attrs); dup {
+		return newErr(path, ErrMalformed, "attribute {%s}%s repeated", clip(a.Space), clip(a.Local))
+	}
+	n := &node{name: name, attrs: attrs, parent: cur, index: index, path: path}
+	if cur != nil {
+		if cur.seen == nil {
+			cur.seen = map[string]int{}
+		}
+		cur.seen[n.name.Local] = index
+		cur.kids = append(cur.kids, n)
+	} else {
+		p.root = n
+	}
+	p.cur = n
+	return nil
+}
+
+func (p *parser) endElement() {
+	p.depth--
+	p.cur = p.cur.parent
+}
+
+// charData adds character data.
+func (p *parser) charData(t []byte) error {
+	if p.root == nil {
+		t = bytes.TrimPrefix(t, []byte("\uFEFF")) // a byte order mark
+	}
+	return p.text(p.cur, t)
+}
+
+// comment handles a comment: a marker stands for a skipped run.
+func (p *parser) comment(t []byte) error {
+	cur := p.cur
+	if !bytes.Equal(t, p.nonce) {
+		p.interrupt(cur)
+		return nil
+	}
+	if p.nrun >= len(p.sc.runs) {
+		return newErr("", ErrMalformed, "internal: payload run out of order")
+	}
+	run := p.sc.runs[p.nrun]
+	p.nrun++
+	if cur != nil && cur.name.Local == "ContentTransferEncoded" {
+		cur.text = append(cur.text, piece{run: run})
+		return nil
+	}
+	// A base64-looking run where a value stands: it is text after all, if
+	// it is short enough to be one.
+	path, tlen := "", 0
+	if cur != nil {
+		path, tlen = cur.path, cur.tlen
+	}
+	if run.Len+int64(tlen) > int64(p.lim.MaxText) {
+		return newErr(path, ErrTextTooLong, "text of %d bytes is longer than %d bytes", run.Len, p.lim.MaxText)
+	}
+	text, err := p.readRun(run)
+	if err != nil {
+		return err
+	}
+	return p.text(cur, text)
+}
+
+// directiveErr refuses a directive (the body after "<!"). The scanner
+// refuses a declaration when it sees its end, but the tokenizer may complete
+// the token first: it is classified the same way so that an external entity
+// is reported as such, not as a bare DTD.
+func directiveErr(d []byte) error {
+	return declErr(append([]byte("<!"), d...))
+}
+
+// endTree checks the tree once the input has ended.
+func (p *parser) endTree() (*node, error) {
 	if p.nrun != len(p.sc.runs) {
-		// A marker the decoder did not return as a comment (it read it as
-		// part of a comment, PI or CDATA section): the scanner and the
-		// decoder disagree about the structure, the mirror image of the
-		// out-of-order check above.
+		// A marker the tokenizer did not return as a comment (it read it
+		// as part of a comment, PI or CDATA section): the scanner and the
+		// tokenizer disagree about the structure, the mirror image of the
+		// out-of-order check in comment.
 		return nil, newErr("", ErrMalformed, "internal: payload run not placed")
 	}
-	if root == nil {
+	if p.root == nil {
 		return nil, newErr("", ErrNotEdXML, "no root element")
 	}
-	return root, nil
+	return p.root, nil
+}
+
+// encodingErr refuses a declared encoding other than UTF-8.
+func encodingErr(label string) error {
+	return &Error{Err: ErrEncoding, Msg: fmt.Sprintf("encoding %q is not supported; edXML is UTF-8", label)}
+}
+
+func (p *parser) curPath() string {
+	if p.cur == nil {
+		return ""
+	}
+	return p.cur.path
+}
+
+// syntaxErr classifies a syntax error (encoding/xml's message) at line.
+func (p *parser) syntaxErr(msg string, line int) error {
+	path := p.curPath()
+	switch {
+	case strings.Contains(msg, "unexpected EOF"):
+		return newErr(path, ErrTruncated, "input ends inside an element (line %d)", line)
+	case strings.Contains(msg, "entity"):
+		return newErr(path, ErrUndefinedEntity, "%s (line %d)", msg, line)
+	}
+	return newErr(path, ErrMalformed, "%s (line %d)", msg, line)
 }
 
 // pathOf is the path of a child named local of parent. Each node keeps its
@@ -345,34 +430,20 @@ func dupAttr(as []xml.Attr) (xml.Name, bool) {
 	return xml.Name{}, false
 }
 
-func (p *parser) decodeErr(err error, cur *node) error {
+// decodeErr is the *Error for an error of the scanner (a refusal or a read
+// error, perhaps wrapped): it gets the path of the open element unless it is
+// about the whole packet.
+func (p *parser) decodeErr(err error) error {
 	var e *Error
 	if errors.As(err, &e) {
-		if e.Path == "" && cur != nil && e.Err != ErrTooLarge {
+		if e.Path == "" && p.cur != nil && e.Err != ErrTooLarge {
 			c := *e
-			c.Path = cur.path
+			c.Path = p.cur.path
 			return &c
 		}
 		return e
 	}
-	path := ""
-	if cur != nil {
-		path = cur.path
-	}
-	var se *xml.SyntaxError
-	if errors.As(err, &se) {
-		switch {
-		case strings.Contains(se.Msg, "unexpected EOF"):
-			return newErr(path, ErrTruncated, "input ends inside an element (line %d)", se.Line)
-		case strings.Contains(se.Msg, "entity"):
-			return newErr(path, ErrUndefinedEntity, "%s (line %d)", se.Msg, se.Line)
-		}
-		return newErr(path, ErrMalformed, "%s (line %d)", se.Msg, se.Line)
-	}
-	if errors.Is(err, io.ErrUnexpectedEOF) {
-		return newErr(path, ErrTruncated, "input ends inside an element")
-	}
-	return newErr(path, ErrMalformed, "%v", err)
+	return newErr(p.curPath(), ErrMalformed, "%v", err)
 }
 
 func (p *parser) note(e *Error) { p.issues = append(p.issues, e) }

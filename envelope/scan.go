@@ -11,14 +11,14 @@ type span struct {
 	Off, Len int64
 }
 
-// scanner sits between the source and encoding/xml. It passes bytes through
+// scanner sits between the source and the tokenizer. It passes bytes through
 // unchanged, except that a text run longer than elideAt made only of base64
 // characters and XML white space (an attachment payload) is not passed on:
 // its position in the source is recorded and a marker comment carrying a
 // per-parse random nonce stands in its place. The parser turns the i-th
 // marker back into runs[i]: a payload, or, where a value stands, the run's
 // text read back from the source. Everything else longer than maxText is refused,
-// so encoding/xml never buffers more than maxText bytes of anything.
+// so the tokenizer never buffers more than maxText bytes of anything.
 //
 // The scanner also enforces the size limit and refuses any <!DOCTYPE …> (or
 // other markup declaration) before the decoder sees it.
@@ -82,7 +82,7 @@ var b64 = func() (t [256]bool) {
 }()
 
 // elideAt is the length from which a base64 run is skipped rather than
-// handed to encoding/xml, which reads text a byte at a time.
+// handed to the tokenizer.
 const elideAt = 1 << 10
 
 func newScanner(src io.ReaderAt, size, max int64, maxText int, nonce string) *scanner {

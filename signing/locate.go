@@ -1,11 +1,11 @@
 package signing
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/xml"
-	"errors"
 	"io"
+
+	"github.com/edocgw/edocgw/internal/xmltok"
 )
 
 // headerPath is where the one Signature of an edXML packet stands.
@@ -31,25 +31,25 @@ type location struct {
 // the header. More than one element named Signature there is refused: which
 // one a verifier would pick is how wrapping attacks begin.
 func locate(src io.ReaderAt, size int64, maxSig int) (*location, error) {
-	d := xml.NewDecoder(bufio.NewReader(io.NewSectionReader(src, 0, size)))
+	t := xmltok.New(io.NewSectionReader(src, 0, size))
+	defer t.Release()
+	t.RawToken = true
 	loc := &location{start: -1, headerEnd: -1}
-	var stack []xml.StartElement
+	var stack []xml.Name // raw names: Space is the prefix
 	var spans [][2]int64
 	prev := int64(0)
 	var lastText [2]int64
 	for {
-		tok, err := d.RawToken()
-		if err != nil {
-			if errors.Is(err, io.EOF) {
-				break
-			}
+		if err := t.Next(); err != nil {
 			return nil, fail(ErrEnvelope, "%v", err)
 		}
-		cur := d.InputOffset()
-		switch t := tok.(type) {
-		case xml.StartElement:
+		cur := t.Offset()
+		switch t.Kind {
+		case xmltok.EOF:
+			return nil, fail(ErrEnvelope, "no edXMLHeader")
+		case xmltok.StartElement:
 			depth := len(stack)
-			if depth == 3 && pathIs(stack, headerPath) && t.Name.Local == "Signature" {
+			if depth == 3 && pathIs(stack, headerPath) && string(t.Local) == "Signature" {
 				if loc.start >= 0 {
 					return nil, fail(ErrSignatureShape, "more than one Signature in edXMLHeader")
 				}
@@ -60,17 +60,17 @@ func locate(src io.ReaderAt, size int64, maxSig int) (*location, error) {
 						return nil, fail(ErrEnvelope, "%v", err)
 					}
 					loc.ancestors = append(loc.ancestors, b)
-					loc.names = append(loc.names, qname(stack[i].Name))
+					loc.names = append(loc.names, qname(stack[i]))
 				}
 			}
-			stack = append(stack, t.Copy())
+			stack = append(stack, xml.Name{Space: string(t.Prefix), Local: string(t.Local)})
 			spans = append(spans, [2]int64{prev, cur})
-		case xml.EndElement:
+		case xmltok.EndElement:
 			if len(stack) == 0 {
 				return nil, fail(ErrEnvelope, "unbalanced end tag")
 			}
 			depth := len(stack) - 1
-			if depth == 3 && pathIs(stack, headerPath) && stack[3].Name.Local == "Signature" && loc.start >= 0 && loc.end == 0 {
+			if depth == 3 && pathIs(stack, headerPath) && stack[3].Local == "Signature" && loc.start >= 0 && loc.end == 0 {
 				loc.end = cur
 			}
 			if depth == 2 && pathIs(stack, headerPath) {
@@ -84,12 +84,11 @@ func locate(src io.ReaderAt, size int64, maxSig int) (*location, error) {
 				return loc.finish(src, maxSig)
 			}
 			stack, spans = stack[:depth], spans[:depth]
-		case xml.CharData:
+		case xmltok.Text:
 			lastText = [2]int64{prev, cur}
 		}
 		prev = cur
 	}
-	return nil, fail(ErrEnvelope, "no edXMLHeader")
 }
 
 func (loc *location) finish(src io.ReaderAt, maxSig int) (*location, error) {
@@ -125,12 +124,12 @@ func (loc *location) standalone() []byte {
 	return b.Bytes()
 }
 
-func pathIs(stack []xml.StartElement, path []string) bool {
+func pathIs(stack []xml.Name, path []string) bool {
 	if len(stack) < len(path) {
 		return false
 	}
 	for i, p := range path {
-		if stack[i].Name.Local != p {
+		if stack[i].Local != p {
 			return false
 		}
 	}

@@ -11,7 +11,7 @@
 //
 // The input goes through a byte-level filter (prefilter.go: end-of-line
 // handling, attribute-value normalization, BOM, DTD refusal, markup length
-// limit) and then a tokenizer (tokenizer.go) that accepts exactly what
+// limit) and then a tokenizer (internal/xmltok) that accepts exactly what
 // encoding/xml's Decoder.RawToken accepts in strict mode, which this package
 // used before, and keeps prefixes as written. Namespace scopes are tracked
 // here.
@@ -57,6 +57,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/edocgw/edocgw/internal/xmltok"
 )
 
 // Method is a canonicalization algorithm.
@@ -302,8 +304,8 @@ func canonicalize(w io.Writer, r io.Reader, o Options) (*canonicalizer, error) {
 		return nil, err
 	}
 	c.pf = newPrefilter(r, c.maxToken, o.textChunk)
-	c.tk = newTokenizer(c.pf)
-	c.offset = c.tk.offset
+	c.tk = xmltok.New(c.pf)
+	c.offset = c.tk.Offset
 	defer c.release()
 	if err := c.run(); err != nil {
 		return c, err
@@ -347,7 +349,7 @@ type canonicalizer struct {
 	maxToken  int
 
 	pf     *prefilter
-	tk     *tokenizer
+	tk     *xmltok.Tokenizer
 	offset func() int64 // input offset, for errors
 	names  map[string]string
 
@@ -449,7 +451,7 @@ func (c *canonicalizer) release() {
 		c.pf.release()
 	}
 	if c.tk != nil {
-		c.tk.release()
+		c.tk.Release()
 		c.tk = nil
 	}
 	if c.names != nil {
@@ -469,29 +471,48 @@ func (c *canonicalizer) malformed(r reason, format string, args ...any) error {
 func (c *canonicalizer) run() error {
 	t := c.tk
 	for {
-		if err := t.next(); err != nil {
-			return err
+		if err := t.Next(); err != nil {
+			return tokErr(err)
 		}
 		c.tokens++
 		var err error
-		switch t.kind {
-		case tokEOF:
+		switch t.Kind {
+		case xmltok.EOF:
 			return c.finish()
-		case tokStart:
-			err = c.start(t.prefix, t.local, t.attrs)
-		case tokEnd:
-			err = c.end(t.prefix, t.local)
-		case tokText:
-			err = c.text(t.data)
-		case tokComment:
-			err = c.comment(t.data)
-		case tokPI:
-			err = c.procInst(t.local, t.data)
+		case xmltok.StartElement:
+			err = c.start(t.Prefix, t.Local, t.Attrs)
+		case xmltok.EndElement:
+			err = c.end(t.Prefix, t.Local)
+		case xmltok.Text:
+			err = c.text(t.Data)
+		case xmltok.Comment:
+			err = c.comment(t.Data)
+		case xmltok.ProcInst:
+			err = c.procInst(t.Local, t.Data)
 		}
 		if err != nil {
 			return err
 		}
 	}
+}
+
+// tokErr is the *Error for an error of the tokenizer; the prefilter's
+// errors (its refusals, read errors) pass unchanged.
+func tokErr(err error) error {
+	e, ok := err.(*xmltok.Error)
+	if !ok {
+		return err
+	}
+	kind, r := ErrMalformed, rSyntax
+	switch e.Kind {
+	case xmltok.Encoding:
+		r = rEncoding
+	case xmltok.DTD:
+		kind, r = ErrDTD, rDTD
+	case xmltok.Declaration:
+		r = rDirective
+	}
+	return &Error{Err: kind, Offset: e.Offset, Msg: e.Msg, reason: r}
 }
 
 // finish checks the document once the input has ended.
@@ -568,7 +589,7 @@ func (c *canonicalizer) lookupRendered(prefix string) (string, bool) {
 
 // start handles a start tag: the element name as written, split at its colon
 // (see splitName), and the attributes with their values decoded.
-func (c *canonicalizer) start(prefix, local []byte, tattrs []tokAttr) error {
+func (c *canonicalizer) start(prefix, local []byte, tattrs []xmltok.Attr) error {
 	if c.pos == 2 {
 		return c.malformed(rSecondRoot, "second document element <%s>", qnameBytes(prefix, local))
 	}
@@ -588,12 +609,12 @@ func (c *canonicalizer) start(prefix, local []byte, tattrs []tokAttr) error {
 	decls := c.decls[:0]
 	attrs := c.attrs[:0]
 	for _, a := range tattrs {
-		if bytes.IndexByte(a.local, ':') >= 0 {
-			return c.malformed(rBadQName, "attribute name %q is not a qualified name", a.local)
+		if bytes.IndexByte(a.Local, ':') >= 0 {
+			return c.malformed(rBadQName, "attribute name %q is not a qualified name", a.Local)
 		}
 		switch {
-		case string(a.prefix) == "xmlns":
-			p, v := a.local, a.value
+		case string(a.Prefix) == "xmlns":
+			p, v := a.Local, a.Value
 			switch {
 			case string(p) == "xmlns":
 				return c.malformed(rReservedNS, "the xmlns prefix must not be declared")
@@ -607,13 +628,13 @@ func (c *canonicalizer) start(prefix, local []byte, tattrs []tokAttr) error {
 				return c.malformed(rReservedNS, "prefix %q bound to reserved namespace %q", p, v)
 			}
 			decls = append(decls, binding{prefix: c.intern(p), uri: c.intern(v)})
-		case len(a.prefix) == 0 && string(a.local) == "xmlns":
-			if v := a.value; string(v) == nsXML || string(v) == nsXMLNS {
+		case len(a.Prefix) == 0 && string(a.Local) == "xmlns":
+			if v := a.Value; string(v) == nsXML || string(v) == nsXMLNS {
 				return c.malformed(rReservedNS, "default namespace bound to reserved namespace %q", v)
 			}
-			decls = append(decls, binding{prefix: "", uri: c.intern(a.value)})
+			decls = append(decls, binding{prefix: "", uri: c.intern(a.Value)})
 		default:
-			attrs = append(attrs, attr{prefix: c.intern(a.prefix), local: c.intern(a.local), value: a.value})
+			attrs = append(attrs, attr{prefix: c.intern(a.Prefix), local: c.intern(a.Local), value: a.Value})
 		}
 	}
 	c.decls, c.attrs = decls, attrs

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/edocgw/edocgw/internal/xmltok"
 )
 
 // errEncoding is returned by the decoder's CharsetReader: only UTF-8 input.
@@ -45,9 +47,9 @@ func canonicalizeStdlib(w io.Writer, r io.Reader, o Options) error {
 		c.tokens++
 		switch t := tok.(type) {
 		case xml.StartElement:
-			attrs := make([]tokAttr, len(t.Attr))
+			attrs := make([]xmltok.Attr, len(t.Attr))
 			for i, a := range t.Attr {
-				attrs[i] = tokAttr{prefix: []byte(a.Name.Space), local: []byte(a.Name.Local), value: []byte(a.Value)}
+				attrs[i] = xmltok.Attr{Prefix: []byte(a.Name.Space), Local: []byte(a.Name.Local), Value: []byte(a.Value)}
 			}
 			err = c.start([]byte(t.Name.Space), []byte(t.Name.Local), attrs)
 		case xml.EndElement:

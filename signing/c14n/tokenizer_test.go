@@ -7,6 +7,8 @@ import (
 	"math"
 	"strings"
 	"testing"
+
+	"github.com/edocgw/edocgw/internal/xmltok"
 )
 
 // failingReader returns its data, then err.
@@ -54,7 +56,7 @@ func sameAsStdlib(t *testing.T, newReader func() io.Reader, o Options) {
 // position around the piece boundaries.
 func TestTokenizerLongText(t *testing.T) {
 	for _, k := range []int{0, 1, 2, 3, 4} {
-		pad := strings.Repeat("x", textPiece-k)
+		pad := strings.Repeat("x", xmltok.TextPiece-k)
 		for _, in := range []string{
 			"<a>" + pad + "]]]]>x</a>",
 			"<a>" + pad + "]]&gt;" + strings.Repeat("\u4e2d", 30000) + "</a>",
@@ -62,9 +64,9 @@ func TestTokenizerLongText(t *testing.T) {
 			"<a><![CDATA[" + pad + "]]]]>" + pad + "]]></a>",
 			"<a><![CDATA[" + pad + "\u00e9]]></a>",
 			"<a><![CDATA[" + pad + "\u00e9]]",
-			"<a>" + pad + "&#" + strings.Repeat("0", 2*readSize+k) + "233;</a>",
+			"<a>" + pad + "&#" + strings.Repeat("0", 2*xmltok.ReadSize+k) + "233;</a>",
 			pad + "<a/>",
-			strings.Repeat(" ", textPiece+k) + "<a/>" + strings.Repeat("\n", textPiece+k) + "x",
+			strings.Repeat(" ", xmltok.TextPiece+k) + "<a/>" + strings.Repeat("\n", xmltok.TextPiece+k) + "x",
 		} {
 			for _, chunk := range []int{0, math.MaxInt} {
 				o := Options{Method: Inclusive10, textChunk: chunk}

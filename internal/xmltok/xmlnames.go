@@ -1,4 +1,4 @@
-package c14n
+package xmltok
 
 import "unicode"
 

@@ -1,4 +1,4 @@
-package c14n
+package xmltok
 
 import (
 	"bytes"
@@ -13,103 +13,159 @@ import (
 	"unicode/utf8"
 )
 
-// tokenizer splits the prefiltered input into tokens. It accepts exactly what
-// encoding/xml's Decoder.RawToken accepts with Strict set (which this package
-// used before it; FuzzCanonicalizeDifferential compares the two), and reads
-// the prefilter as encoding/xml's bufio.Reader did: 4 KiB at a time, only when
-// the token at hand needs more, so that a prefilter refusal is met at the
-// same point. Markup is parsed once it is whole in the buffer (the prefilter
-// bounds its length); text and CDATA sections are decoded as they arrive and
-// handed over in pieces of at most textPiece bytes.
+// Tokenizer splits its input into tokens. It accepts exactly what
+// encoding/xml's Decoder.RawToken accepts with Strict set, except for markup
+// declarations ("<!" not starting a comment or CDATA section), which it
+// refuses unless RawToken is set (see bang). It reads its source as
+// encoding/xml's 4 KiB bufio.Reader did: ReadSize bytes at a time, only when
+// the token at hand needs more, so that an error of the source is met at the
+// same point. Markup is parsed once it is whole in the buffer (the source
+// must bound its length); text and CDATA sections are decoded as they arrive
+// and handed over in pieces of at most about TextPiece bytes.
 //
-// Like RawToken it knows nothing of nesting or namespaces: those are the
-// canonicalizer's business.
-type tokenizer struct {
+// Like RawToken it knows nothing of nesting or namespaces.
+//
+// The fields describe the current token and are valid until the next call
+// of Next; the caller must not change them.
+type Tokenizer struct {
+	Kind          Kind
+	Prefix, Local []byte // element name split as encoding/xml does; PI target in Local
+	Attrs         []Attr // attributes of a start tag
+	Data          []byte // text (decoded), comment, PI content or directive
+
+	// RawToken makes the Tokenizer do as RawToken does where, by default,
+	// it leaves the decision to a source in front of it that refuses "<!"
+	// markup and whose errors win: "<!" markup is a Directive token, scanned
+	// and checked as RawToken does; text or an attribute value cut short by
+	// an error of the source is checked before that error is returned; and
+	// text is handed over whole, not in pieces (the source must bound it).
+	// Set it before the first call of Next.
+	RawToken bool
+
 	src    io.Reader
 	buf    []byte
 	r, w   int   // buf[r:w] is unread
 	base   int64 // input offset of buf[0]
-	srcErr error // from src: io.EOF or the prefilter's error, sticky
-
-	// The current token, valid until the next call of next.
-	kind          tokKind
-	prefix, local []byte    // element name split by splitName; PI target in local
-	attrs         []tokAttr // attributes of a start tag
-	data          []byte    // text (decoded), comment or PI content
+	lines  int   // line ends in the input before buf[0]
+	srcErr error // from src: io.EOF or its error, sticky
 
 	vals      []byte // decoded attribute values
 	selfClose bool   // the start tag ended with "/>": an end tag follows
 	inText    bool   // inside text or a CDATA section
 	inCDATA   bool
+	openVal   int    // 1 + the start in vals of a value the buffer ends in, or 0
 	b0, b1    byte   // the last two raw text bytes, 0 after a reference
 	text      []byte // decoded text; text[:sent] was handed over
 	sent      int
 }
 
-type tokKind uint8
+// Kind is the kind of a token.
+type Kind uint8
 
+// Token kinds.
 const (
-	tokEOF tokKind = iota
-	tokStart
-	tokEnd
-	tokText
-	tokComment
-	tokPI
+	EOF Kind = iota // the end of the input
+	StartElement
+	EndElement // also after a self-closing start tag
+	Text       // character data or a CDATA section
+	Comment
+	ProcInst
+	Directive // only with Tokenizer.RawToken
 )
 
-type tokAttr struct {
-	prefix, local, value []byte
-	v0, v1               int // value is vals[v0:v1]
+// Attr is an attribute of a start tag, its name split as encoding/xml does
+// and its value decoded.
+type Attr struct {
+	Prefix, Local, Value []byte
+	v0, v1               int // Value is vals[v0:v1]
 }
 
+// ErrorKind classifies an Error.
+type ErrorKind uint8
+
+// Error kinds.
 const (
-	readSize  = 4 << 10  // the read size of encoding/xml's bufio.Reader
-	textPiece = 64 << 10 // text is handed over in pieces of about this size
+	Syntax      ErrorKind = iota // what encoding/xml reports as a SyntaxError
+	Version                      // an XML declaration names a version other than 1.0
+	Encoding                     // an XML declaration names an encoding other than UTF-8
+	DTD                          // <!DOCTYPE, without Tokenizer.RawToken
+	Declaration                  // other "<!" markup, without Tokenizer.RawToken
+)
+
+// Error is an input error found by the Tokenizer.
+type Error struct {
+	Kind   ErrorKind
+	Offset int64  // input offset of the token (of the text, in text)
+	Msg    string // encoding/xml's message where it has one
+	// Encoding is the encoding named, for Kind Encoding.
+	Encoding string
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("xml: %s (near byte %d)", e.Msg, e.Offset) }
+
+// Sizes.
+const (
+	ReadSize  = 4 << 10  // the read size of encoding/xml's bufio.Reader
+	TextPiece = 64 << 10 // text is handed over in pieces of about this size
+
+	maxPooledBuf = 4*ReadSize + 2*(64<<10) // room for 64 KiB markup
 )
 
 // errMore means the buffer ends inside the token.
-var errMore = errors.New("c14n: more input needed")
+var errMore = errors.New("xmltok: more input needed")
 
-var tokenizers = sync.Pool{New: func() any { return &tokenizer{buf: make([]byte, 4*readSize)} }}
+var tokenizers = sync.Pool{New: func() any { return &Tokenizer{buf: make([]byte, 4*ReadSize)} }}
 
-func newTokenizer(src io.Reader) *tokenizer {
-	t := tokenizers.Get().(*tokenizer)
+// New returns a Tokenizer, perhaps a pooled one, reading src. Errors of src
+// other than io.EOF are returned by Next as they are.
+func New(src io.Reader) *Tokenizer {
+	t := tokenizers.Get().(*Tokenizer)
 	t.src = src
 	return t
 }
 
-// release resets t and pools it unless it grew large.
-func (t *tokenizer) release() {
-	if cap(t.buf) > 4*readSize+2*DefaultMaxTokenBytes || cap(t.text) > 2*textPiece {
+// Release resets t and pools it unless it grew large; t must not be used
+// afterwards.
+func (t *Tokenizer) Release() {
+	if cap(t.buf) > maxPooledBuf || cap(t.text) > 2*TextPiece {
 		return
 	}
-	*t = tokenizer{buf: t.buf, attrs: t.attrs[:0], vals: t.vals[:0], text: t.text[:0]}
+	*t = Tokenizer{buf: t.buf, Attrs: t.Attrs[:0], vals: t.vals[:0], text: t.text[:0]}
 	tokenizers.Put(t)
 }
 
-func (t *tokenizer) offset() int64 { return t.base + int64(t.r) }
+// Offset is the input offset of the next unread byte: after the current
+// token, or, after an error, of the start of the token (of the text, in
+// text).
+func (t *Tokenizer) Offset() int64 { return t.base + int64(t.r) }
 
-func (t *tokenizer) syntax(msg string) error {
-	return &Error{Err: ErrMalformed, Offset: t.offset(), Msg: msg, reason: rSyntax}
+// Line is the 1-based line of Offset.
+func (t *Tokenizer) Line() int { return 1 + t.lines + bytes.Count(t.buf[:t.r], []byte{'\n'}) }
+
+func (t *Tokenizer) fail(k ErrorKind, msg string) *Error {
+	return &Error{Kind: k, Offset: t.Offset(), Msg: msg}
 }
 
-// more reads up to readSize more bytes into buf; false if there are none
+func (t *Tokenizer) syntax(msg string) error { return t.fail(Syntax, msg) }
+
+// more reads up to ReadSize more bytes into buf; false if there are none
 // (t.srcErr is set).
-func (t *tokenizer) more() bool {
+func (t *Tokenizer) more() bool {
 	if t.srcErr != nil {
 		return false
 	}
-	if t.w+readSize > len(t.buf) {
+	if t.w+ReadSize > len(t.buf) {
 		t.base += int64(t.r)
+		t.lines += bytes.Count(t.buf[:t.r], []byte{'\n'})
 		t.w = copy(t.buf, t.buf[t.r:t.w])
 		t.r = 0
-		if t.w+readSize > len(t.buf) {
+		if t.w+ReadSize > len(t.buf) {
 			t.buf = append(t.buf[:t.w], make([]byte, len(t.buf))...)
 			t.buf = t.buf[:cap(t.buf)]
 		}
 	}
 	for {
-		n, err := t.src.Read(t.buf[t.w : t.w+readSize])
+		n, err := t.src.Read(t.buf[t.w : t.w+ReadSize])
 		t.w += n
 		if n > 0 {
 			return true
@@ -121,12 +177,12 @@ func (t *tokenizer) more() bool {
 	}
 }
 
-// next reads the next token into t. At the end of the input t.kind is tokEOF.
-// Errors are *Error, or the prefilter's (read) error.
-func (t *tokenizer) next() error {
+// Next reads the next token into t. At the end of the input t.Kind is EOF.
+// Errors are *Error, or the source's error.
+func (t *Tokenizer) Next() error {
 	if t.selfClose {
 		t.selfClose = false
-		t.kind = tokEnd
+		t.Kind = EndElement
 		return nil
 	}
 	if t.sent > 0 {
@@ -147,11 +203,16 @@ func (t *tokenizer) next() error {
 			}
 		}
 		if !t.more() {
+			if v := t.openVal - 1; t.RawToken && v >= 0 && !validChars(t.vals[v:]) {
+				// encoding/xml ends a value at the end of its input, even
+				// on a read error, and checks it.
+				return t.syntax("invalid character in attribute value")
+			}
 			switch {
 			case t.srcErr != io.EOF:
 				return t.srcErr
 			case t.r == t.w:
-				t.kind = tokEOF
+				t.Kind = EOF
 				return nil
 			}
 			return t.syntax("unexpected EOF")
@@ -160,7 +221,8 @@ func (t *tokenizer) next() error {
 }
 
 // markup parses the markup at buf[r] ('<'), or returns errMore.
-func (t *tokenizer) markup() error {
+func (t *Tokenizer) markup() error {
+	t.openVal = 0
 	s := t.buf[t.r:t.w]
 	if len(s) < 2 {
 		return errMore
@@ -176,16 +238,16 @@ func (t *tokenizer) markup() error {
 	return t.startTag(s)
 }
 
-func (t *tokenizer) startTag(s []byte) error {
+func (t *Tokenizer) startTag(s []byte) error {
 	i, err := t.name(s, 1, "expected element name after <")
 	if err != nil {
 		return err
 	}
 	var ok bool
-	if t.prefix, t.local, ok = splitName(s[1:i]); !ok {
+	if t.Prefix, t.Local, ok = splitName(s[1:i]); !ok {
 		return t.syntax("expected element name after <")
 	}
-	t.attrs, t.vals = t.attrs[:0], t.vals[:0]
+	t.Attrs, t.vals = t.Attrs[:0], t.vals[:0]
 	for {
 		if i = skipSpace(s, i); i == len(s) {
 			return errMore
@@ -234,8 +296,9 @@ func (t *tokenizer) startTag(s []byte) error {
 			for k < len(s) && s[k] != q && s[k] != '<' && s[k] != '&' {
 				k++
 			}
-			t.vals = append(t.vals, s[i:k]...)
+			t.vals = appendLines(t.vals, s[i:k], false)
 			if k == len(s) {
+				t.openVal = v0 + 1
 				return errMore
 			}
 			switch s[k] {
@@ -256,44 +319,44 @@ func (t *tokenizer) startTag(s []byte) error {
 		if !validChars(t.vals[v0:]) {
 			return t.syntax("invalid character in attribute value")
 		}
-		t.attrs = append(t.attrs, tokAttr{prefix: p, local: l, v0: v0, v1: len(t.vals)})
+		t.Attrs = append(t.Attrs, Attr{Prefix: p, Local: l, v0: v0, v1: len(t.vals)})
 	}
-	for j := range t.attrs {
-		a := &t.attrs[j]
-		a.value = t.vals[a.v0:a.v1]
+	for j := range t.Attrs {
+		a := &t.Attrs[j]
+		a.Value = t.vals[a.v0:a.v1]
 	}
-	t.kind = tokStart
+	t.Kind = StartElement
 	t.r += i
 	return nil
 }
 
-func (t *tokenizer) endTag(s []byte) error {
+func (t *Tokenizer) endTag(s []byte) error {
 	const msg = "expected element name after </"
 	i, err := t.name(s, 2, msg)
 	if err != nil {
 		return err
 	}
 	var ok bool
-	if t.prefix, t.local, ok = splitName(s[2:i]); !ok {
+	if t.Prefix, t.Local, ok = splitName(s[2:i]); !ok {
 		return t.syntax(msg)
 	}
 	if i = skipSpace(s, i); i == len(s) {
 		return errMore
 	}
 	if s[i] != '>' {
-		return t.syntax("invalid characters between </" + string(t.local) + " and >")
+		return t.syntax("invalid characters between </" + string(t.Local) + " and >")
 	}
-	t.kind = tokEnd
+	t.Kind = EndElement
 	t.r += i + 1
 	return nil
 }
 
-func (t *tokenizer) procInst(s []byte) error {
+func (t *Tokenizer) procInst(s []byte) error {
 	i, err := t.name(s, 2, "expected target name after <?")
 	if err != nil {
 		return err
 	}
-	t.local = s[2:i]
+	t.Local = s[2:i]
 	if i = skipSpace(s, i); i == len(s) {
 		return errMore
 	}
@@ -301,17 +364,19 @@ func (t *tokenizer) procInst(s []byte) error {
 	if k < 0 {
 		return errMore
 	}
-	t.data = s[i : i+k]
-	if string(t.local) == "xml" {
-		content := string(t.data)
+	t.Data = s[i : i+k]
+	if string(t.Local) == "xml" {
+		content := string(t.Data)
 		if ver := procInstParam("version", content); ver != "" && ver != "1.0" {
-			return t.syntax(fmt.Sprintf("unsupported version %q; only version 1.0 is supported", ver))
+			return t.fail(Version, fmt.Sprintf("unsupported version %q; only version 1.0 is supported", ver))
 		}
 		if enc := procInstParam("encoding", content); enc != "" && !strings.EqualFold(enc, "utf-8") {
-			return &Error{Err: ErrMalformed, Offset: t.offset(), Msg: fmt.Sprintf("declared encoding %q: only UTF-8 input is supported", enc), reason: rEncoding}
+			e := t.fail(Encoding, fmt.Sprintf("declared encoding %q: only UTF-8 input is supported", enc))
+			e.Encoding = enc
+			return e
 		}
 	}
-	t.kind = tokPI
+	t.Kind = ProcInst
 	t.r += i + k + 2
 	return nil
 }
@@ -345,9 +410,10 @@ func procInstParam(param, s string) string {
 	return s[i : i+j]
 }
 
-// bang parses a comment or starts a CDATA section. The prefilter refuses any
-// other "<!" markup, once it has seen enough of it.
-func (t *tokenizer) bang(s []byte) error {
+// bang parses a comment or starts a CDATA section. Other "<!" markup is
+// refused as soon as it is told apart from those (the source is expected to
+// refuse it too), or, with t.RawToken, scanned by rawBang.
+func (t *Tokenizer) bang(s []byte) error {
 	const comment, cdata, doctype = "<!--", "<![CDATA[", "<!DOCTYPE"
 	switch {
 	case bytes.HasPrefix(s, []byte(comment)):
@@ -359,26 +425,117 @@ func (t *tokenizer) bang(s []byte) error {
 		if d[k+2] != '>' {
 			return t.syntax(`invalid sequence "--" not allowed in comments`)
 		}
-		t.kind = tokComment
-		t.data = d[:k]
+		t.Kind = Comment
+		t.Data = d[:k]
 		t.r += len(comment) + k + 3
 		return nil
 	case bytes.HasPrefix(s, []byte(cdata)):
 		t.r += len(cdata)
 		t.inText, t.inCDATA, t.b0, t.b1 = true, true, 0, 0
 		return t.scanText()
+	case t.RawToken:
+		return t.rawBang(s)
 	case bytes.HasPrefix([]byte(comment), s) || bytes.HasPrefix([]byte(cdata), s) || bytes.HasPrefix([]byte(doctype), s):
 		return errMore
 	case bytes.HasPrefix(s, []byte(doctype)):
-		return &Error{Err: ErrDTD, Offset: t.offset(), Msg: "document type declaration", reason: rDTD}
+		return t.fail(DTD, "document type declaration")
 	}
-	return &Error{Err: ErrMalformed, Offset: t.offset(), Msg: "markup declaration outside a DTD", reason: rDirective}
+	return t.fail(Declaration, "markup declaration outside a DTD")
+}
+
+// rawBang is RawToken's reading of "<!" markup s that is not a whole
+// comment or CDATA section opening: a syntax error in a near miss of one,
+// else a directive up to the first '>' outside quotes, nested '<' … '>'
+// and comments, its comments replaced by a space.
+func (t *Tokenizer) rawBang(s []byte) error {
+	const cdata = "<![CDATA["
+	switch {
+	case len(s) < 4:
+		return errMore
+	case s[2] == '-':
+		return t.syntax("invalid sequence <!- not part of <!--")
+	case s[2] == '[':
+		for i := 3; i < len(cdata); i++ {
+			if i == len(s) {
+				return errMore
+			}
+			if s[i] != cdata[i] {
+				return t.syntax("invalid <![ sequence")
+			}
+		}
+	}
+	d := append(t.text[:0], s[2])
+	var quote byte
+	depth := 0
+	for i := 3; ; i++ {
+		if i == len(s) {
+			return errMore
+		}
+		c := s[i]
+		if quote == 0 && c == '>' && depth == 0 {
+			t.text = d[:0]
+			t.Kind, t.Data = Directive, d
+			t.r += i + 1
+			return nil
+		}
+		d = append(d, c)
+		switch {
+		case c == quote:
+			quote = 0
+		case quote != 0:
+		case c == '\'' || c == '"':
+			quote = c
+		case c == '>':
+			depth--
+		case c == '<':
+			if j := matchLen(s[i+1:], "!--"); j < 3 {
+				if i+1+j == len(s) {
+					return errMore
+				}
+				// Not a comment: "<" and what matched are content; the byte
+				// that did not match is looked at again.
+				d = append(d, "!--"[:j]...)
+				depth++
+				i += j
+				continue
+			}
+			d = d[:len(d)-1]
+			k := commentEnd(s[i+4:])
+			if k < 0 {
+				return errMore
+			}
+			d = append(d, ' ')
+			i += 4 + k
+		}
+	}
+}
+
+// matchLen is the length of the longest common prefix of b and s.
+func matchLen(b []byte, s string) int {
+	j := 0
+	for j < len(b) && j < len(s) && b[j] == s[j] {
+		j++
+	}
+	return j
+}
+
+// commentEnd is the index of the '>' that ends a comment inside a directive
+// in s, found as RawToken finds it, or -1.
+func commentEnd(s []byte) int {
+	var b0, b1 byte
+	for k, c := range s {
+		if b0 == '-' && b1 == '-' && c == '>' {
+			return k
+		}
+		b0, b1 = b1, c
+	}
+	return -1
 }
 
 // name scans the name at s[i] and returns its end; msg is the error if there
 // is none. Like encoding/xml, a name runs up to the first ASCII byte that is
 // not a name byte and is then checked against the XML name production.
-func (t *tokenizer) name(s []byte, i int, msg string) (int, error) {
+func (t *Tokenizer) name(s []byte, i int, msg string) (int, error) {
 	if i == len(s) {
 		return i, errMore
 	}
@@ -553,8 +710,8 @@ func shortRef(s []byte) string {
 }
 
 // scanText decodes text (or a CDATA section) from buf[r] on and hands it
-// over as a tokText: all of it at its end, a piece if it is long.
-func (t *tokenizer) scanText() error {
+// over as a Text: all of it at its end, a piece if it is long.
+func (t *Tokenizer) scanText() error {
 	for {
 		done, err := t.decodeText()
 		if err != nil {
@@ -564,7 +721,7 @@ func (t *tokenizer) scanText() error {
 			t.inText = false
 			return t.emitText(len(t.text))
 		}
-		if len(t.text) >= textPiece {
+		if len(t.text) >= TextPiece && !t.RawToken {
 			// Keep the last 3 bytes: the "]]" of "]]>" and no part of a
 			// UTF-8 sequence go into this piece.
 			n := len(t.text) - 3
@@ -573,7 +730,7 @@ func (t *tokenizer) scanText() error {
 			}
 			return t.emitText(n)
 		}
-		if t.w-t.r > readSize {
+		if t.w-t.r > ReadSize {
 			// An unfinished reference this long is "&#" or "&#x" and zeros
 			// or too many digits, or a name too long for an entity: keep
 			// an equivalent short one, so that memory stays bounded.
@@ -591,7 +748,7 @@ func (t *tokenizer) scanText() error {
 				return t.syntax("unexpected EOF in text")
 			}
 			err := t.emitText(len(t.text))
-			if err != nil && t.srcErr != io.EOF {
+			if err != nil && t.srcErr != io.EOF && !t.RawToken {
 				return t.srcErr
 			}
 			return err
@@ -600,12 +757,12 @@ func (t *tokenizer) scanText() error {
 }
 
 // emitText validates t.text[:n] and makes it the current token.
-func (t *tokenizer) emitText(n int) error {
+func (t *Tokenizer) emitText(n int) error {
 	if !validChars(t.text[:n]) {
 		return t.syntax("invalid UTF-8 or character in text")
 	}
-	t.kind = tokText
-	t.data = t.text[:n]
+	t.Kind = Text
+	t.Data = t.text[:n]
 	t.sent = n
 	return nil
 }
@@ -613,7 +770,7 @@ func (t *tokenizer) emitText(n int) error {
 // decodeText decodes buf[r:w] into t.text up to the end of the text or CDATA
 // section (done) or of the buffer; it stops before a reference that the
 // buffer does not hold entirely.
-func (t *tokenizer) decodeText() (done bool, err error) {
+func (t *Tokenizer) decodeText() (done bool, err error) {
 	end := t.w
 	if !t.inCDATA {
 		if k := bytes.IndexByte(t.buf[t.r:t.w], '<'); k >= 0 {
@@ -672,7 +829,8 @@ func (t *tokenizer) decodeText() (done bool, err error) {
 	return done, nil
 }
 
-func (t *tokenizer) appendRaw(s []byte) {
+func (t *Tokenizer) appendRaw(s []byte) {
+	afterCR := t.b1 == '\r'
 	switch len(s) {
 	case 0:
 		return
@@ -681,7 +839,27 @@ func (t *tokenizer) appendRaw(s []byte) {
 	default:
 		t.b0, t.b1 = s[len(s)-2], s[len(s)-1]
 	}
-	t.text = append(t.text, s...)
+	t.text = appendLines(t.text, s, afterCR)
+}
+
+// appendLines appends raw text or attribute value s to dst with line ends
+// normalized as encoding/xml does: "\r\n" and "\r" become "\n". afterCR: the
+// raw byte before s was '\r'.
+func appendLines(dst, s []byte, afterCR bool) []byte {
+	if afterCR && len(s) > 0 && s[0] == '\n' {
+		s = s[1:]
+	}
+	for {
+		k := bytes.IndexByte(s, '\r')
+		if k < 0 {
+			return append(dst, s...)
+		}
+		dst = append(append(dst, s[:k]...), '\n')
+		s = s[k+1:]
+		if len(s) > 0 && s[0] == '\n' {
+			s = s[1:]
+		}
+	}
 }
 
 // validChars reports whether b is UTF-8 of characters in the XML Char
