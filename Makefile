@@ -23,12 +23,21 @@ lint:
 	PATH="$$PATH:$$($(GO) env GOPATH)/bin" staticcheck ./...
 
 # Every native fuzz target, FUZZTIME each (go test allows one -fuzz target per run).
+# Go 1.26's fuzz coordinator can report "context deadline exceeded" when -fuzztime ends
+# while a worker is mid-input (go.dev/issue/75804, fixed in Go 1.27): that run failed
+# without a failing input, so it is reported and not counted. Any failing input fails.
 fuzz:
-	@set -e; for f in $$(grep -rl --include='*_test.go' '^func Fuzz' .); do \
+	@set -e; log=$$(mktemp); trap 'rm -f $$log' EXIT; \
+	for f in $$(grep -rl --include='*_test.go' '^func Fuzz' .); do \
 	  pkg=./$$(dirname $$f); \
 	  for t in $$(grep -o '^func Fuzz[A-Za-z0-9_]*' $$f | sed 's/func //'); do \
 	    echo "fuzz $$pkg $$t ($(FUZZTIME))"; \
-	    $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg; \
+	    if $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg >$$log 2>&1; then cat $$log; \
+	    else cat $$log; \
+	      if grep -q 'context deadline exceeded' $$log && ! grep -q 'Failing input written' $$log; then \
+	        echo "fuzz $$t: stopped by the fuzztime deadline race of Go 1.26 (go.dev/issue/75804), no failing input"; \
+	      else exit 1; fi; \
+	    fi; \
 	  done; \
 	done
 
