@@ -25,8 +25,8 @@ const (
 
 // peerSilence remembers the peers that did not answer a trace request.
 type peerSilence struct {
-	mu    sync.Mutex
-	until map[string]silent // by peer name
+	mu     sync.Mutex
+	byPeer map[string]silent
 }
 
 type silent struct {
@@ -38,9 +38,9 @@ type silent struct {
 func (ps *peerSilence) check(peer string, now time.Time) (silent, bool) {
 	ps.mu.Lock()
 	defer ps.mu.Unlock()
-	s, ok := ps.until[peer]
+	s, ok := ps.byPeer[peer]
 	if ok && !now.Before(s.until) {
-		delete(ps.until, peer)
+		delete(ps.byPeer, peer)
 		ok = false
 	}
 	return s, ok
@@ -49,10 +49,10 @@ func (ps *peerSilence) check(peer string, now time.Time) (silent, bool) {
 func (ps *peerSilence) record(peer string, now time.Time, err error) {
 	ps.mu.Lock()
 	defer ps.mu.Unlock()
-	if ps.until == nil {
-		ps.until = map[string]silent{}
+	if ps.byPeer == nil {
+		ps.byPeer = map[string]silent{}
 	}
-	ps.until[peer] = silent{until: now.Add(peerQuiet), err: err.Error()}
+	ps.byPeer[peer] = silent{until: now.Add(peerQuiet), err: err.Error()}
 }
 
 // addPeerSteps adds to each recipient this hub forwarded to an edocgw peer
