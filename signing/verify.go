@@ -258,8 +258,8 @@ func (v *Verifier) verify(ctx context.Context, r *Result, src io.ReaderAt, size 
 }
 
 func parseSignature(loc *location) (*signature, error) {
-	doc := etree.NewDocument()
-	if err := doc.ReadFromBytes(loc.standalone()); err != nil {
+	doc, err := readEtree(loc.standalone())
+	if err != nil {
 		return nil, fail(ErrSignatureShape, "%v", err)
 	}
 	el := doc.Root()
