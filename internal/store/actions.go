@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -73,7 +74,7 @@ func (s *Store) RequeueDelivery(ctx context.Context, d *routing.Delivery, from [
 // LastAuditEvent returns the newest event of kind; routing.ErrNotFound
 // when there is none.
 func (s *Store) LastAuditEvent(ctx context.Context, kind string) (*archive.Event, error) {
-	out, err := s.events(ctx, "SELECT "+auditColumns+" FROM audit_events WHERE kind = $1 ORDER BY seq DESC LIMIT 1", kind)
+	out, err := s.events(ctx, lastEventQuery(kind), kind)
 	switch {
 	case err != nil:
 		return nil, fmt.Errorf("store: last %s event: %w", kind, err)
@@ -81,6 +82,16 @@ func (s *Store) LastAuditEvent(ctx context.Context, kind string) (*archive.Event
 		return nil, fmt.Errorf("store: last %s event: %w", kind, routing.ErrNotFound)
 	}
 	return out[0], nil
+}
+
+// lastEventQuery reads the newest event of kind: through the kind index
+// unless kind is dense (then the newest is near the log's end).
+func lastEventQuery(kind string) string {
+	where := "kind = $1"
+	if !slices.Contains(denseKinds, kind) {
+		where = denseKindsCond + " AND " + where
+	}
+	return "SELECT " + auditColumns + " FROM audit_events WHERE " + where + " ORDER BY seq DESC LIMIT 1"
 }
 
 // touchEvery is how stale a session's last use may be before a request

@@ -76,6 +76,22 @@ func TestAuditQueryPlans(t *testing.T) {
 			checkPlan(t, strings.Join(plan, "\n"), tc.index, tc.notIndexes)
 		})
 	}
+	for kind, index := range map[string]string{"audit.verified": "audit_events_kind", "delivery.acked": ""} {
+		var plan []string
+		err := s.query(ctx, "EXPLAIN QUERY PLAN "+lastEventQuery(kind), []any{kind}, func(scan func(...any) error) error {
+			var id, parent, notused int
+			var detail string
+			err := scan(&id, &parent, &notused, &detail)
+			plan = append(plan, detail)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Run("last "+kind, func(t *testing.T) {
+			checkPlan(t, strings.Join(plan, "\n"), index, nil)
+		})
+	}
 }
 
 // TestAuditQueryPlansPostgres: the same on PostgreSQL, with sequential
