@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/edocgw/edocgw/archive"
@@ -47,6 +48,10 @@ type Store struct {
 	// group, with unnamed files: concurrent Puts share one syncfs instead
 	// of two fsyncs each (nil: each Put syncs its file and directory).
 	group *syncer
+	// dirs has a bit per leaf directory (the digest's first two bytes)
+	// that a Put of this Store made or found, so that the next Put there
+	// need not look it up again.
+	dirs [1 << 16 / 64]atomic.Uint64
 }
 
 var _ archive.BlobStore = (*Store)(nil)
@@ -175,10 +180,17 @@ func (s *Store) Put(ctx context.Context, r io.Reader) (d archive.Digest, n int64
 	d, n = in.Sum()
 	final := s.path(d)
 	dir := filepath.Dir(final)
-	if err := s.mkdirs(dir); err != nil {
+	if err := s.leafDir(d, dir); err != nil {
 		return archive.Digest{}, 0, err
 	}
-	switch err := os.Link(tmp, final); {
+	err = os.Link(tmp, final)
+	if errors.Is(err, fs.ErrNotExist) {
+		// The directory went away since this Store made it.
+		if err = s.remakeLeafDir(d, dir); err == nil {
+			err = os.Link(tmp, final)
+		}
+	}
+	switch {
 	case err == nil:
 	case errors.Is(err, fs.ErrExist):
 		return d, n, nil // already stored
@@ -224,10 +236,16 @@ func (s *Store) putUnnamed(ctx context.Context, r io.Reader) (archive.Digest, in
 	d, n := in.Sum()
 	final := s.path(d)
 	dir := filepath.Dir(final)
-	if err := s.mkdirs(dir); err != nil {
+	if err := s.leafDir(d, dir); err != nil {
 		return archive.Digest{}, 0, err
 	}
-	switch err := linkUnnamed(f, final); {
+	err = linkUnnamed(f, final)
+	if errors.Is(err, fs.ErrNotExist) {
+		if err = s.remakeLeafDir(d, dir); err == nil {
+			err = linkUnnamed(f, final)
+		}
+	}
+	switch {
 	case err == nil, errors.Is(err, fs.ErrExist):
 		// Already stored, maybe by a Put still waiting for its sync.
 	default:
@@ -245,6 +263,31 @@ func (s *Store) putUnnamed(ctx context.Context, r io.Reader) (archive.Digest, in
 		return archive.Digest{}, 0, fmt.Errorf("fsblob: put: %w", err)
 	}
 	return d, n, nil
+}
+
+// leafDir makes sure that dir, the directory of d, exists: at once when
+// this Store made or found it before. A bit is set only once mkdirs has
+// returned, so a Put that skips mkdirs links after the directory's entry
+// was made durable (one fsync each) or made at all (syncfs: the skipping
+// Put's own syncfs, after its link, covers it).
+func (s *Store) leafDir(d archive.Digest, dir string) error {
+	i := int(d[0])<<8 | int(d[1])
+	w, bit := &s.dirs[i/64], uint64(1)<<(i%64)
+	if w.Load()&bit != 0 {
+		return nil
+	}
+	if err := s.mkdirs(dir); err != nil {
+		return err
+	}
+	w.Or(bit)
+	return nil
+}
+
+// remakeLeafDir forgets that d's directory exists and makes it again.
+func (s *Store) remakeLeafDir(d archive.Digest, dir string) error {
+	i := int(d[0])<<8 | int(d[1])
+	s.dirs[i/64].And(^(uint64(1) << (i % 64)))
+	return s.leafDir(d, dir)
 }
 
 // mkdirs creates dir and its missing parents below the blob directory,
