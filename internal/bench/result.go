@@ -18,6 +18,7 @@ type Result struct {
 	Errors             map[string]int64 `json:"errors"`         // OPERATION:KIND → count
 	Gateway            *Gateway         `json:"gateway,omitempty"`
 	Bench              BenchCost        `json:"bench"`
+	Limit              *Limit           `json:"limit,omitempty"`
 }
 
 // Echo is the run's configuration.

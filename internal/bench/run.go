@@ -77,6 +77,9 @@ type Config struct {
 	// Now is the measuring clock (default time.Now: keep its monotonic
 	// reading); DocNow dates the documents (default time.Now).
 	Now, DocNow func() time.Time
+	// LimitTime is how long the machine's limit (Limit) is measured
+	// before the timed part: 0 for half a second, negative for not at all.
+	LimitTime time.Duration
 	// OnStart and OnStop run around the timed part (profiles).
 	OnStart, OnStop func()
 	// Mode and Backend are echoed in the result.
@@ -142,6 +145,16 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	prepared := cfg.Now().Sub(prep)
+	var lim *Limit
+	if cfg.LimitTime >= 0 {
+		d := cfg.LimitTime
+		if d == 0 {
+			d = 500 * time.Millisecond
+		}
+		if lim, err = measureLimit(cfg.Agencies[0].Leaf.Key, int64(cfg.Mix.MeanBytes()), d, cfg.Now); err != nil {
+			return nil, err
+		}
+	}
 
 	// The gateway's peak starts here: what preparing took is freed.
 	res := &Result{Gateway: nil}
@@ -233,6 +246,10 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if cfg.Gateway == nil || cfg.Gateway.Source() != "self" {
 		res.Bench.CPUSeconds = round3((self1 - self0).Seconds())
 	}
+	if lim != nil && res.Gateway != nil && res.Gateway.CPUPerDocumentMs > 0 {
+		lim.GatewayCPUInLimits = round3(res.Gateway.CPUPerDocumentMs * 1000 / lim.MicrosPerDocument)
+	}
+	res.Limit = lim
 	res.Bench.SignedBefore, res.Bench.SignCPUBefore = src.madeBefore.Load(), round3(time.Duration(src.cpuBefore.Load()).Seconds())
 	res.Bench.SignedDuring, res.Bench.SignCPUDuring = src.madeDur.Load(), round3(time.Duration(src.cpuDuring.Load()).Seconds())
 	res.Bench.PrepareSeconds = round3(prepared.Seconds())

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -143,12 +144,14 @@ func TestRunAgainstFakeGateway(t *testing.T) {
 			cfg := tc.cfg
 			cfg.URL, cfg.Client, cfg.Agencies, cfg.Tokens = srv.URL, srv.Client(), p.Agencies, toks
 			cfg.Mix, cfg.Pullers, cfg.Poll, cfg.Drain, cfg.SpoolDir = Mix{{"8KB", 8 << 10, 1}}, 2, 5*time.Millisecond, time.Minute, t.TempDir()
+			cfg.LimitTime = 20 * time.Millisecond
 			var progress strings.Builder
 			cfg.Progress = &syncWriter{w: &progress}
 			res, err := Run(t.Context(), cfg)
 			if err != nil {
 				t.Fatal(err)
 			}
+			checkLimit(t, res, 8<<10)
 			d := res.Documents
 			if tc.accepted < 0 && d.Accepted > 0 {
 				tc.accepted = d.Accepted
@@ -311,5 +314,51 @@ func TestDefaultAheadBoundedByBytes(t *testing.T) {
 		if cfg.Ahead != tc.want {
 			t.Errorf("%s: ahead %d, want %d", tc.mix, cfg.Ahead, tc.want)
 		}
+	}
+}
+
+// checkLimit: the run measured the limit on the mix's mean size, and the
+// gateway's CPU is stated in limits when it was measured.
+func checkLimit(t *testing.T, res *Result, size int64) {
+	t.Helper()
+	lm := res.Limit
+	if lm == nil || lm.DocumentBytes != size || lm.MicrosPerDocument <= 0 {
+		t.Fatalf("limit %+v, want one measured on %d bytes", lm, size)
+	}
+	g := res.Gateway
+	if g == nil || g.CPUPerDocumentMs == 0 {
+		if lm.GatewayCPUInLimits != 0 {
+			t.Fatalf("limit %+v without a gateway CPU figure", lm)
+		}
+		return
+	}
+	if want := g.CPUPerDocumentMs * 1000 / lm.MicrosPerDocument; math.Abs(lm.GatewayCPUInLimits-want) > 0.01*want+0.001 {
+		t.Fatalf("gateway CPU in limits %v, want %v (%v ms / %v µs)", lm.GatewayCPUInLimits, want, g.CPUPerDocumentMs, lm.MicrosPerDocument)
+	}
+}
+
+// TestLimitMeasured: the limit's work is timed for about the time asked
+// (never zero iterations), and a run may leave it out.
+func TestLimitMeasured(t *testing.T) {
+	p := testPKI(t)
+	key := p.Agencies[0].Leaf.Key
+	var calls int
+	base := time.Unix(0, 0)
+	// A clock that advances 1 ms per reading: the loop runs until 5 ms
+	// have passed, in rounds of 8.
+	clock := func() time.Time { calls++; return base.Add(time.Duration(calls) * time.Millisecond) }
+	lm, err := measureLimit(key, 1000, 5*time.Millisecond, clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lm.DocumentBytes != 1000 || lm.MicrosPerDocument <= 0 {
+		t.Fatalf("limit %+v", lm)
+	}
+	// calls-2 rounds of 8 between the first and the last reading.
+	if n := 8 * (calls - 2); math.Abs(lm.MicrosPerDocument-float64(time.Duration(calls-1)*time.Millisecond/time.Microsecond)/float64(n)) > 0.001 {
+		t.Fatalf("%v µs per document after %d readings", lm.MicrosPerDocument, calls)
+	}
+	if _, err := measureLimit(nil, 1000, time.Millisecond, time.Now); err == nil {
+		t.Fatal("no key: no error")
 	}
 }

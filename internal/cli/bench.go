@@ -658,6 +658,13 @@ func writeBenchSummary(w io.Writer, r *bench.Result) {
 				g.CPUSeconds, g.CPUPerDocumentMs, note, float64(g.PeakRSSBytes)/1e6, g.PeakRSSFrom)
 		}
 	}
+	if lm := r.Limit; lm != nil {
+		fmt.Fprintf(w, "limit       SHA-256 of %d bytes + one RSA verification: %.1f µs", lm.DocumentBytes, lm.MicrosPerDocument)
+		if lm.GatewayCPUInLimits > 0 {
+			fmt.Fprintf(w, "; the gateway spent %.0f times that per document", lm.GatewayCPUInLimits)
+		}
+		fmt.Fprintln(w)
+	}
 	if len(r.Errors) == 0 {
 		fmt.Fprintln(w, "errors      none")
 		return

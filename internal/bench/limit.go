@@ -1,0 +1,53 @@
+package bench
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/rsa"
+	"crypto/sha256"
+	"errors"
+	"time"
+)
+
+// Limit is this machine's floor for one document of the run's mix,
+// measured just before the timed part: the SHA-256 of the document's bytes
+// and one RSA PKCS#1 v1.5 verification with an agency's key, on one
+// goroutine (the work of signing.BenchmarkLimit). On a shared machine
+// whose speed varies from run to run, it is the yardstick a run's CPU per
+// document is read against.
+type Limit struct {
+	DocumentBytes     int64   `json:"documentBytes"` // the mix's mean
+	MicrosPerDocument float64 `json:"microsPerDocument"`
+	// GatewayCPUInLimits is the gateway's CPU per document divided by
+	// MicrosPerDocument: how many times the floor the gateway spends.
+	GatewayCPUInLimits float64 `json:"gatewayCpuInLimits,omitempty"`
+}
+
+// measureLimit times the limit's work on size bytes for about d.
+func measureLimit(key *rsa.PrivateKey, size int64, d time.Duration, now func() time.Time) (*Limit, error) {
+	if key == nil {
+		return nil, errors.New("bench: limit: no RSA key")
+	}
+	data := bytes.Repeat([]byte("edocgw limit "), int(size)/13+1)[:size]
+	digest := sha256.Sum256([]byte("SignedInfo"))
+	sig, err := rsa.SignPKCS1v15(nil, key, crypto.SHA256, digest[:])
+	if err != nil {
+		return nil, err
+	}
+	var sink byte
+	n := 0
+	start := now()
+	for n == 0 || now().Sub(start) < d {
+		for range 8 {
+			sum := sha256.Sum256(data)
+			sink ^= sum[0]
+			if err := rsa.VerifyPKCS1v15(&key.PublicKey, crypto.SHA256, digest[:], sig); err != nil {
+				return nil, err
+			}
+			n++
+		}
+	}
+	elapsed := now().Sub(start)
+	_ = sink
+	return &Limit{DocumentBytes: size, MicrosPerDocument: round3(float64(elapsed.Microseconds()) / float64(n))}, nil
+}
