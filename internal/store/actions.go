@@ -56,12 +56,13 @@ func (s *Store) RequeueDelivery(ctx context.Context, d *routing.Delivery, from [
 	}
 	q := "UPDATE deliveries SET route = $1, peer = $2, state = $3, attempts = $4, next_attempt_at = $5, lease_until = $6," +
 		" last_error = $7, updated_at = $8, requeued_at = $10 WHERE id = $9 AND state IN (" + strings.Join(in, ", ") + ") RETURNING " + deliveryColumns
-	if err := s.sealEvents(events); err != nil {
+	sealed, err := s.sealEvents(events)
+	if err != nil {
 		return err
 	}
 	var updated *routing.Delivery
-	err := s.InTx(ctx, func(tx Tx) (err error) {
-		updated, err = s.updateDelivery(ctx, tx, d.ID, q, args, events)
+	err = s.InTx(ctx, func(tx Tx) (err error) {
+		updated, err = s.updateDelivery(ctx, tx, d.ID, q, args, sealed)
 		return err
 	})
 	if err != nil {

@@ -31,32 +31,39 @@ const auditColumns = "seq, at, kind, actor, agency, document, delivery, details,
 // again. On PostgreSQL it takes the chain's advisory lock, held until the
 // transaction ends: append audit events last.
 func (s *Store) AppendAudit(ctx context.Context, tx Tx, events ...*archive.Event) error {
-	if err := s.sealEvents(events); err != nil {
+	sealed, err := s.sealEvents(events)
+	if err != nil {
 		return err
 	}
-	return s.appendSealed(ctx, tx, events)
+	return s.appendSealed(ctx, tx, sealed)
 }
+
+// sealedEvents holds events normalized and checked by sealEvents: the only
+// kind appendSealed takes (a struct, so that a plain slice does not
+// convert to it), so that no write path can skip the sealing.
+type sealedEvents struct{ events []*archive.Event }
 
 // sealEvents normalizes and checks events (Seal, unlinked) before any lock
 // or transaction: the store's write paths call it outside the SQLite
 // writer, which then only links each under the head (appendSealed).
-func (s *Store) sealEvents(events []*archive.Event) error {
+func (s *Store) sealEvents(events []*archive.Event) (sealedEvents, error) {
 	for i, e := range events {
 		if e == nil || e.Kind == "" {
-			return fmt.Errorf("%w: audit event %d is nil or has no kind", ErrBadArgument, i)
+			return sealedEvents{}, fmt.Errorf("%w: audit event %d is nil or has no kind", ErrBadArgument, i)
 		}
 		if e.At.IsZero() {
 			e.At = s.now()
 		}
 		if err := e.Seal(nil); err != nil {
-			return fmt.Errorf("store: audit event %d: %w", i, err)
+			return sealedEvents{}, fmt.Errorf("store: audit event %d: %w", i, err)
 		}
 	}
-	return nil
+	return sealedEvents{events}, nil
 }
 
 // appendSealed is AppendAudit for events sealed by sealEvents.
-func (s *Store) appendSealed(ctx context.Context, tx Tx, events []*archive.Event) error {
+func (s *Store) appendSealed(ctx context.Context, tx Tx, sealed sealedEvents) error {
+	events := sealed.events
 	if len(events) == 0 {
 		return nil
 	}

@@ -63,7 +63,8 @@ func (s *Store) Accept(ctx context.Context, doc *routing.Document, deliveries []
 	if err != nil {
 		return fmt.Errorf("store: accept %s: %w", doc.ID, err)
 	}
-	if err := s.sealEvents(events); err != nil {
+	sealed, err := s.sealEvents(events)
+	if err != nil {
 		return err
 	}
 	// The unique indexes documents_dup_* refuse a repeat: the writer
@@ -84,7 +85,7 @@ func (s *Store) Accept(ctx context.Context, doc *routing.Document, deliveries []
 				return fmt.Errorf("delivery %s: %w", d.ID, err)
 			}
 		}
-		return s.appendSealed(ctx, tx, events)
+		return s.appendSealed(ctx, tx, sealed)
 	})
 	var dup *routing.DuplicateError
 	switch {
@@ -543,12 +544,13 @@ func (s *Store) UpdateDelivery(ctx context.Context, d *routing.Delivery, from []
 		q += " AND (state <> 'sending' OR lease_until = $" + strconv.Itoa(len(args)) + ")"
 	}
 	q += " RETURNING " + deliveryColumns
-	if err := s.sealEvents(events); err != nil {
+	sealed, err := s.sealEvents(events)
+	if err != nil {
 		return err
 	}
 	var updated *routing.Delivery
-	err := s.writeTx(ctx, func(tx Tx) (err error) {
-		updated, err = s.updateDelivery(ctx, tx, d.ID, q, args, events)
+	err = s.writeTx(ctx, func(tx Tx) (err error) {
+		updated, err = s.updateDelivery(ctx, tx, d.ID, q, args, sealed)
 		return err
 	})
 	if err != nil {
@@ -559,9 +561,9 @@ func (s *Store) UpdateDelivery(ctx context.Context, d *routing.Delivery, from []
 }
 
 // updateDelivery runs q, a conditional UPDATE … RETURNING deliveryColumns
-// of delivery id, and appends events (sealed by sealEvents); a row that
-// did not match is explained by stateConflict.
-func (s *Store) updateDelivery(ctx context.Context, tx Tx, id, q string, args []any, events []*archive.Event) (*routing.Delivery, error) {
+// of delivery id, and appends events; a row that did not match is
+// explained by stateConflict.
+func (s *Store) updateDelivery(ctx context.Context, tx Tx, id, q string, args []any, events sealedEvents) (*routing.Delivery, error) {
 	var r deliveryRow
 	switch err := tx.QueryRow(ctx, q, args...).Scan(r.dest()...); {
 	case isNoRows(err):
@@ -625,10 +627,11 @@ func (s *Store) AppendEvents(ctx context.Context, events ...*archive.Event) erro
 	if len(events) == 0 {
 		return nil
 	}
-	if err := s.sealEvents(events); err != nil {
+	sealed, err := s.sealEvents(events)
+	if err != nil {
 		return fmt.Errorf("store: append events: %w", err)
 	}
-	if err := s.writeTx(ctx, func(tx Tx) error { return s.appendSealed(ctx, tx, events) }); err != nil {
+	if err := s.writeTx(ctx, func(tx Tx) error { return s.appendSealed(ctx, tx, sealed) }); err != nil {
 		return fmt.Errorf("store: append events: %w", err)
 	}
 	return nil
