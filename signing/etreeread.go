@@ -225,7 +225,7 @@ func (r *etreeReader) read(b []byte) (*etree.Document, error) {
 			r.open = r.open[:n]
 		case xmltok.Text:
 			c := r.texts.get()
-			if isXMLSpace(t.Data) {
+			if xmltok.IsSpace(t.Data) { // etree's isWhitespace
 				c.SetData("") // sets the white space flag
 			} else {
 				c.SetData(".")
@@ -331,14 +331,4 @@ func xmlDecl(b []byte) (end int, inst []byte) {
 	}
 	k := bytes.Index(b[i:], []byte("?>"))
 	return i + k + 2, b[i : i+k]
-}
-
-// isXMLSpace is etree's isWhitespace.
-func isXMLSpace(b []byte) bool {
-	for _, c := range b {
-		if c != ' ' && c != '\t' && c != '\n' && c != '\r' {
-			return false
-		}
-	}
-	return true
 }

@@ -602,6 +602,10 @@ func splitName(n []byte) (prefix, local []byte, ok bool) {
 	return n[:k], n[k+1:], true
 }
 
+// IsSpace reports whether b is only XML white space (space, tab, CR, LF),
+// or empty.
+func IsSpace(b []byte) bool { return skipSpace(b, 0) == len(b) }
+
 func skipSpace(s []byte, i int) int {
 	for i < len(s) && (s[i] == ' ' || s[i] == '\n' || s[i] == '\t' || s[i] == '\r') {
 		i++

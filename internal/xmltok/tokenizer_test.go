@@ -96,3 +96,16 @@ func FuzzRawToken(f *testing.F) {
 		}
 	})
 }
+
+func TestIsSpace(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want bool
+	}{
+		{"", true}, {" \t\r\n", true}, {"a", false}, {" \n a", false}, {"\u00a0", false}, {"\v", false}, {"\f", false},
+	} {
+		if got := IsSpace([]byte(tc.in)); got != tc.want {
+			t.Errorf("IsSpace(%q) = %v, want %v", tc.in, got, tc.want)
+		}
+	}
+}

@@ -540,17 +540,6 @@ func qnameBytes(prefix, local []byte) string {
 	return string(prefix) + ":" + string(local)
 }
 
-func isXMLSpace(b []byte) bool {
-	for _, c := range b {
-		switch c {
-		case ' ', '\t', '\n', '\r':
-		default:
-			return false
-		}
-	}
-	return true
-}
-
 // hasScheme reports whether uri starts with an RFC 3986 scheme and a colon,
 // i.e. is not a relative reference.
 func hasScheme(uri string) bool {
@@ -852,7 +841,7 @@ func (c *canonicalizer) excludedHere() bool {
 
 func (c *canonicalizer) text(t []byte) error {
 	if len(c.stack) == 0 {
-		if !isXMLSpace(t) {
+		if !xmltok.IsSpace(t) {
 			return c.malformed(rTextOutsideRoot, "text outside the document element")
 		}
 		return nil
