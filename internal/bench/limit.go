@@ -23,31 +23,45 @@ type Limit struct {
 	GatewayCPUInLimits float64 `json:"gatewayCpuInLimits,omitempty"`
 }
 
-// measureLimit times the limit's work on size bytes for about d.
-func measureLimit(key *rsa.PrivateKey, size int64, d time.Duration, now func() time.Time) (*Limit, error) {
+// LimitWork returns the limit's work for one document of size bytes: the
+// SHA-256 of the bytes and one RSA PKCS #1 v1.5 verification with key's
+// public key. signing.BenchmarkLimit and every run (measureLimit) time it;
+// one may be called concurrently.
+func LimitWork(key *rsa.PrivateKey, size int) (one func() error, err error) {
 	if key == nil {
 		return nil, errors.New("bench: limit: no RSA key")
 	}
-	data := bytes.Repeat([]byte("edocgw limit "), int(size)/13+1)[:size]
+	data := bytes.Repeat([]byte("edocgw limit "), size/13+1)[:size]
+	want := sha256.Sum256(data)
 	digest := sha256.Sum256([]byte("SignedInfo"))
 	sig, err := rsa.SignPKCS1v15(nil, key, crypto.SHA256, digest[:])
 	if err != nil {
 		return nil, err
 	}
-	var sink byte
+	return func() error {
+		if sha256.Sum256(data) != want {
+			return errors.New("bench: limit: SHA-256 changed its mind")
+		}
+		return rsa.VerifyPKCS1v15(&key.PublicKey, crypto.SHA256, digest[:], sig)
+	}, nil
+}
+
+// measureLimit times LimitWork on size bytes for about d.
+func measureLimit(key *rsa.PrivateKey, size int64, d time.Duration, now func() time.Time) (*Limit, error) {
+	one, err := LimitWork(key, int(size))
+	if err != nil {
+		return nil, err
+	}
 	n := 0
 	start := now()
 	for n == 0 || now().Sub(start) < d {
 		for range 8 {
-			sum := sha256.Sum256(data)
-			sink ^= sum[0]
-			if err := rsa.VerifyPKCS1v15(&key.PublicKey, crypto.SHA256, digest[:], sig); err != nil {
+			if err := one(); err != nil {
 				return nil, err
 			}
 			n++
 		}
 	}
 	elapsed := now().Sub(start)
-	_ = sink
 	return &Limit{DocumentBytes: size, MicrosPerDocument: round3(float64(elapsed.Microseconds()) / float64(n))}, nil
 }
