@@ -16,10 +16,12 @@ import (
 // whose speed varies from run to run, it is the yardstick a run's CPU per
 // document is read against.
 type Limit struct {
-	DocumentBytes     int64   `json:"documentBytes"` // the mix's mean
+	// DocumentBytes is the mix's mean size, or maxLimitBytes if less.
+	DocumentBytes     int64   `json:"documentBytes"`
 	MicrosPerDocument float64 `json:"microsPerDocument"`
 	// GatewayCPUInLimits is the gateway's CPU per document divided by
-	// MicrosPerDocument: how many times the floor the gateway spends.
+	// MicrosPerDocument: how many times the floor the gateway spends
+	// (only when DocumentBytes is the mix's mean).
 	GatewayCPUInLimits float64 `json:"gatewayCpuInLimits,omitempty"`
 }
 
@@ -46,8 +48,15 @@ func LimitWork(key *rsa.PrivateKey, size int) (one func() error, err error) {
 	}, nil
 }
 
-// measureLimit times LimitWork on size bytes for about d.
+// maxLimitBytes bounds the document size the limit is measured on: a run
+// of 1 GB documents must not hash a gigabyte eight times (and hold it)
+// before it starts.
+const maxLimitBytes = 1 << 20
+
+// measureLimit times LimitWork on size bytes, at most maxLimitBytes, for
+// about d.
 func measureLimit(key *rsa.PrivateKey, size int64, d time.Duration, now func() time.Time) (*Limit, error) {
+	size = min(size, maxLimitBytes)
 	one, err := LimitWork(key, int(size))
 	if err != nil {
 		return nil, err

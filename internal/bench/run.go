@@ -246,7 +246,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if cfg.Gateway == nil || cfg.Gateway.Source() != "self" {
 		res.Bench.CPUSeconds = round3((self1 - self0).Seconds())
 	}
-	if lim != nil && res.Gateway != nil && res.Gateway.CPUPerDocumentMs > 0 {
+	if lim != nil && lim.DocumentBytes == int64(cfg.Mix.MeanBytes()) && res.Gateway != nil && res.Gateway.CPUPerDocumentMs > 0 {
 		lim.GatewayCPUInLimits = round3(res.Gateway.CPUPerDocumentMs * 1000 / lim.MicrosPerDocument)
 	}
 	res.Limit = lim

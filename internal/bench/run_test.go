@@ -358,6 +358,10 @@ func TestLimitMeasured(t *testing.T) {
 	if n := 8 * (calls - 2); math.Abs(lm.MicrosPerDocument-float64(time.Duration(calls-1)*time.Millisecond/time.Microsecond)/float64(n)) > 0.001 {
 		t.Fatalf("%v µs per document after %d readings", lm.MicrosPerDocument, calls)
 	}
+	// A large document's limit is measured on maxLimitBytes.
+	if lm, err := measureLimit(key, 1<<30, time.Millisecond, time.Now); err != nil || lm.DocumentBytes != maxLimitBytes {
+		t.Fatalf("limit of 1 GiB documents %+v, %v; want one measured on %d bytes", lm, err, maxLimitBytes)
+	}
 	if _, err := measureLimit(nil, 1000, time.Millisecond, time.Now); err == nil {
 		t.Fatal("no key: no error")
 	}
