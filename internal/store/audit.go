@@ -344,6 +344,18 @@ func (s *Store) scanEvent(scan func(...any) error) (*archive.Event, error) {
 
 // query runs a read outside any transaction (pool or SQLite readers) and
 // calls row for each result row.
+// lookup is query for a short read by key (a delivery, a duplicate, a
+// status, an inbox page). On SQLite it runs under a context that is never
+// cancelled: a cancellable one costs two goroutines per query (the
+// watchers of database/sql and of the driver), and such a read ends in
+// moments anyway.
+func (s *Store) lookup(ctx context.Context, q string, args []any, row func(scan func(...any) error) error) error {
+	if s.dialect == SQLite {
+		ctx = context.WithoutCancel(ctx)
+	}
+	return s.query(ctx, q, args, row)
+}
+
 func (s *Store) query(ctx context.Context, q string, args []any, row func(scan func(...any) error) error) error {
 	var rows interface {
 		Next() bool

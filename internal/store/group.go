@@ -96,7 +96,7 @@ func (s *Store) runGroup(batch []*groupOp) {
 	}
 	for _, op := range batch {
 		op.err, op.pan = nil, nil
-		op.err = s.InTx(op.ctx, func(tx Tx) error { return op.call(tx) })
+		op.err = s.inTx(op.ctx, context.WithoutCancel(op.ctx), func(tx Tx) error { return op.call(tx) })
 	}
 }
 
@@ -115,7 +115,7 @@ func (s *Store) groupTx(batch []*groupOp) error {
 			_ = t.Rollback()
 		}
 	}()
-	tx := &sqlTx{tx: t, stmts: s.wstmts}
+	tx := &sqlTx{tx: t, stmts: s.wstmts, stmtCtx: ctx}
 	for _, op := range batch {
 		if err := op.ctx.Err(); err != nil {
 			op.err = fmt.Errorf("store: transaction: %w", err)

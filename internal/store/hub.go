@@ -200,7 +200,7 @@ func (s *Store) duplicateOf(ctx context.Context, doc *routing.Document) (*routin
 	for _, r := range duplicateRules(doc) {
 		var id string
 		found := false
-		if err := s.query(ctx, r.query, r.args, func(scan func(...any) error) error {
+		if err := s.lookup(ctx, r.query, r.args, func(scan func(...any) error) error {
 			found = true
 			return scan(&id)
 		}); err != nil {
@@ -340,7 +340,7 @@ func (s *Store) DeliveryDocument(ctx context.Context, id string) (*routing.Deliv
 	)
 	q := "SELECT " + prefixed("d", deliveryColumns) + ", " + prefixed("doc", documentColumns) +
 		" FROM deliveries d JOIN documents doc ON doc.id = d.document WHERE d.id = $1"
-	err := s.query(ctx, q, []any{id}, func(scan func(...any) error) error {
+	err := s.lookup(ctx, q, []any{id}, func(scan func(...any) error) error {
 		var dr deliveryRow
 		var cr documentRow
 		if err := scan(append(dr.dest(), cr.dest()...)...); err != nil {
@@ -430,7 +430,7 @@ func (s *Store) Inbox(ctx context.Context, recipient agencyids.Code, after strin
 		" WHERE d.route = 'pull' AND d.state IN ('queued', 'pulled') AND d.recipient = $1 AND d.id > $2" +
 		" ORDER BY d.id LIMIT $3"
 	var out []routing.InboxItem
-	err := s.query(ctx, q, []any{string(recipient), after, limit}, func(scan func(...any) error) error {
+	err := s.lookup(ctx, q, []any{string(recipient), after, limit}, func(scan func(...any) error) error {
 		var (
 			dr  deliveryRow
 			dcr documentRow
@@ -611,7 +611,7 @@ func (s *Store) HasStatus(ctx context.Context, document string, agency agencyids
 	// The conditions repeat those of the partial index documents_ref.
 	const q = "SELECT 1 FROM documents WHERE ref <> '' AND ref = $1 AND kind = 'status' AND sender = $2 AND status_code = $3 LIMIT 1"
 	found := false
-	err := s.query(ctx, q, []any{document, string(agency), int(code)}, func(scan func(...any) error) error {
+	err := s.lookup(ctx, q, []any{document, string(agency), int(code)}, func(scan func(...any) error) error {
 		found = true
 		var one int
 		return scan(&one)

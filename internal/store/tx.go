@@ -46,6 +46,12 @@ var ErrNoRows = errors.New("store: no rows")
 // transaction (so fn must only act on the database, or be safe to repeat),
 // up to Options.MaxRetries times with a short random backoff.
 func (s *Store) InTx(ctx context.Context, fn func(tx Tx) error) error {
+	return s.inTx(ctx, nil, fn)
+}
+
+// inTx is InTx; on SQLite a non-nil stmtCtx runs fn's statements under it
+// (see sqlTx.stmtCtx).
+func (s *Store) inTx(ctx, stmtCtx context.Context, fn func(tx Tx) error) error {
 	var err error
 	for try := range s.retries {
 		if try > 0 {
@@ -59,7 +65,7 @@ func (s *Store) InTx(ctx context.Context, fn func(tx Tx) error) error {
 		if s.dialect == Postgres {
 			err = s.pgTx(ctx, fn)
 		} else {
-			err = s.sqliteTx(ctx, fn)
+			err = s.sqliteTx(ctx, stmtCtx, fn)
 		}
 		if err == nil || !retryable(err) {
 			return err
@@ -89,7 +95,10 @@ func (s *Store) pgTx(ctx context.Context, fn func(tx Tx) error) error {
 	return nil
 }
 
-func (s *Store) sqliteTx(ctx context.Context, fn func(tx Tx) error) error {
+// sqliteTx runs fn in a write transaction on the writer connection; a
+// non-nil stmtCtx runs fn's statements under it instead of the contexts fn
+// passes (see sqlTx.stmtCtx).
+func (s *Store) sqliteTx(ctx, stmtCtx context.Context, fn func(tx Tx) error) error {
 	s.wstmts.prepareWanted(ctx)
 	t, err := s.wdb.BeginTx(ctx, nil) // BEGIN IMMEDIATE (_txlock)
 	if err != nil {
@@ -101,7 +110,7 @@ func (s *Store) sqliteTx(ctx context.Context, fn func(tx Tx) error) error {
 			_ = t.Rollback()
 		}
 	}()
-	if err := fn(&sqlTx{tx: t, stmts: s.wstmts}); err != nil {
+	if err := fn(&sqlTx{tx: t, stmts: s.wstmts, stmtCtx: stmtCtx}); err != nil {
 		return err
 	}
 	done = true
@@ -173,11 +182,28 @@ type sqlTx struct {
 	// the head from the table); a group commit restores it when it rolls
 	// an operation back.
 	head *archive.Event
+	// stmtCtx, when set, replaces the context of every statement. A
+	// grouped write transaction sets one that is never cancelled: an
+	// interrupted INSERT or UPDATE makes SQLite roll back the whole
+	// transaction, the other operations of the group included. And a
+	// statement under a context that can end costs two goroutines
+	// (database/sql's and the driver's watchers), started and woken per
+	// statement on the one writer.
+	stmtCtx context.Context
 }
 
 func (t *sqlTx) Dialect() Dialect { return SQLite }
 
+// ctx is the context a statement runs under.
+func (t *sqlTx) ctx(ctx context.Context) context.Context {
+	if t.stmtCtx != nil {
+		return t.stmtCtx
+	}
+	return ctx
+}
+
 func (t *sqlTx) Exec(ctx context.Context, q string, args ...any) (int64, error) {
+	ctx = t.ctx(ctx)
 	var (
 		res sql.Result
 		err error
@@ -194,6 +220,7 @@ func (t *sqlTx) Exec(ctx context.Context, q string, args ...any) (int64, error) 
 }
 
 func (t *sqlTx) Query(ctx context.Context, q string, args ...any) (Rows, error) {
+	ctx = t.ctx(ctx)
 	if st := t.stmts.get(q); st != nil {
 		return t.tx.StmtContext(ctx, st).QueryContext(ctx, args...)
 	}
@@ -201,6 +228,7 @@ func (t *sqlTx) Query(ctx context.Context, q string, args ...any) (Rows, error) 
 }
 
 func (t *sqlTx) QueryRow(ctx context.Context, q string, args ...any) Row {
+	ctx = t.ctx(ctx)
 	if st := t.stmts.get(q); st != nil {
 		return sqlRow{t.tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)}
 	}
