@@ -113,3 +113,49 @@ func TestGroupAuditAfterRollback(t *testing.T) {
 		t.Fatalf("chain: last %d, %v", last, err)
 	}
 }
+
+// TestGroupWithoutSavepoints: a batch first runs without savepoints; it
+// commits when every op succeeds, and an op that fails leaves nothing of
+// the others (errOpFailed), so that runGroup runs them again, each in a
+// savepoint.
+func TestGroupWithoutSavepoints(t *testing.T) {
+	ctx := context.Background()
+	s := newSQLite(t)
+	if _, err := s.wdb.ExecContext(ctx, "CREATE TABLE t (n INTEGER)"); err != nil {
+		t.Fatal(err)
+	}
+	errFail := errors.New("fail")
+	batch := func(fail int) []*groupOp {
+		var ops []*groupOp
+		for i := range 3 {
+			ops = append(ops, &groupOp{ctx: ctx, fn: func(tx Tx) error {
+				if _, err := tx.Exec(ctx, "INSERT INTO t (n) VALUES ($1)", i); err != nil {
+					return err
+				}
+				if i == fail {
+					return errFail
+				}
+				return nil
+			}})
+		}
+		return ops
+	}
+	count := func() int {
+		var n int
+		if err := s.rdb.QueryRowContext(ctx, "SELECT count(*) FROM t").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if err := s.groupTx(batch(-1), false); err != nil || count() != 3 {
+		t.Fatalf("all succeed: %v, %d rows; want 3", err, count())
+	}
+	ops := batch(1)
+	if err := s.groupTx(ops, false); !errors.Is(err, errOpFailed) || count() != 3 {
+		t.Fatalf("one fails: %v, %d rows; want errOpFailed and still 3", err, count())
+	}
+	s.runGroup(ops)
+	if count() != 5 || ops[0].err != nil || !errors.Is(ops[1].err, errFail) || ops[2].err != nil {
+		t.Fatalf("runGroup: %d rows (want 5), errors %v %v %v", count(), ops[0].err, ops[1].err, ops[2].err)
+	}
+}
