@@ -150,12 +150,7 @@ func (s *Store) openSQLite(ctx context.Context, url string, opts Options) error 
 	// every 8,000 pages (32 MiB) rather than 1,000, so that the pages every
 	// commit touches (the ends of the indexes) are copied once a checkpoint,
 	// not eight times.
-	// cache_size(-32768): the writer keeps up to 32 MiB of pages. Its cache
-	// stays valid from one transaction to the next (no other connection
-	// writes), and each document's inserts land on pages of indexes keyed
-	// by random values (digest, DocumentId) that the default 2 MiB had
-	// evicted: each such miss was a pread.
-	wdb, err := sql.Open("sqlite", base+"&_pragma=journal_mode(WAL)&_pragma=temp_store(MEMORY)&_pragma=wal_autocheckpoint(8000)&_pragma=cache_size(-32768)&_txlock=immediate")
+	wdb, err := sql.Open("sqlite", base+"&_pragma=journal_mode(WAL)&_pragma=temp_store(MEMORY)&_pragma=wal_autocheckpoint(8000)&_txlock=immediate")
 	if err != nil {
 		return fmt.Errorf("store: open sqlite: %w", err)
 	}
