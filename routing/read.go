@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/edocgw/edocgw/agencyids"
 	"github.com/edocgw/edocgw/archive"
@@ -155,17 +156,38 @@ func (h *Hub) Ack(ctx context.Context, p Principal, id string) (*DeliveryInfo, e
 	if err != nil {
 		return nil, err
 	}
-	switch d.State {
-	case StateAcked:
+	if d.State == StateAcked {
 		return deliveryInfo(d), nil
-	case StateQueued, StatePulled:
-	default:
-		return nil, fmt.Errorf("%w: delivery %s is %s", ErrStateConflict, id, d.State)
-	}
-	if d.Route != RoutePull {
-		return nil, fmt.Errorf("%w: delivery %s is a %s delivery", ErrStateConflict, id, d.Route)
 	}
 	now := h.now()
+	events, err := h.ackEvents(ctx, p, d, doc, now)
+	if err != nil {
+		return nil, err
+	}
+	prev := d.State
+	d.State, d.UpdatedAt = StateAcked, now
+	err = h.o.Store.UpdateDelivery(ctx, d, []DeliveryState{prev}, d.LeaseUntil, events)
+	if errors.Is(err, ErrStateConflict) {
+		return h.ackAgain(ctx, id, now, events)
+	}
+	if err != nil {
+		return nil, unavailable("database", err)
+	}
+	h.metrics.acked.Inc()
+	return deliveryInfo(d), nil
+}
+
+// ackEvents checks that d, not yet acked, may be acknowledged and returns
+// the events of acknowledging it at now.
+func (h *Hub) ackEvents(ctx context.Context, p Principal, d *Delivery, doc *Document, now time.Time) ([]*archive.Event, error) {
+	switch d.State {
+	case StateQueued, StatePulled:
+	default:
+		return nil, fmt.Errorf("%w: delivery %s is %s", ErrStateConflict, d.ID, d.State)
+	}
+	if d.Route != RoutePull {
+		return nil, fmt.Errorf("%w: delivery %s is a %s delivery", ErrStateConflict, d.ID, d.Route)
+	}
 	events := []*archive.Event{{At: now, Kind: "delivery.acked", Actor: p.Actor(), Agency: d.Recipient, Document: d.Document, Delivery: d.ID}}
 	// Only a document arrives; a status packet delivered is just acked.
 	if doc.Kind == envelope.KindDocument {
@@ -178,29 +200,177 @@ func (h *Hub) Ack(ctx context.Context, p Principal, id string) (*DeliveryInfo, e
 				Details: detailsJSON(map[string]any{"by": "ack", "note": "acknowledged without status 01: recorded as arrived"})})
 		}
 	}
-	prev := d.State
-	d.State, d.UpdatedAt = StateAcked, now
-	err = h.o.Store.UpdateDelivery(ctx, d, []DeliveryState{prev}, d.LeaseUntil, events)
+	return events, nil
+}
+
+// ackAgain acknowledges delivery id after a concurrent fetch or ack moved
+// it between the read and the write: it looks again.
+func (h *Hub) ackAgain(ctx context.Context, id string, now time.Time, events []*archive.Event) (*DeliveryInfo, error) {
+	cur, err := h.o.Store.Delivery(ctx, id)
+	switch {
+	case err != nil:
+		return nil, unavailable("database", err)
+	case cur.State == StateAcked:
+		return deliveryInfo(cur), nil
+	case cur.State != StatePulled && cur.State != StateQueued:
+		return nil, fmt.Errorf("%w: delivery %s is %s", ErrStateConflict, id, cur.State)
+	}
+	cur.State, cur.UpdatedAt = StateAcked, now
+	err = h.o.Store.UpdateDelivery(ctx, cur, []DeliveryState{StatePulled, StateQueued}, cur.LeaseUntil, events)
 	if errors.Is(err, ErrStateConflict) {
-		// A concurrent fetch or ack moved it: look again.
-		cur, err2 := h.o.Store.Delivery(ctx, id)
-		if err2 == nil && cur.State == StateAcked {
-			return deliveryInfo(cur), nil
-		}
-		if err2 == nil && (cur.State == StatePulled || cur.State == StateQueued) {
-			cur.State, cur.UpdatedAt = StateAcked, now
-			err = h.o.Store.UpdateDelivery(ctx, cur, []DeliveryState{StatePulled, StateQueued}, cur.LeaseUntil, events)
-			d = cur
-		}
+		return nil, err
 	}
 	if err != nil {
-		if errors.Is(err, ErrStateConflict) {
-			return nil, err
-		}
 		return nil, unavailable("database", err)
 	}
 	h.metrics.acked.Inc()
-	return deliveryInfo(d), nil
+	return deliveryInfo(cur), nil
+}
+
+// MaxAckBatch bounds the deliveries of one AckMany.
+const MaxAckBatch = 500
+
+// AckResult is one delivery's outcome in AckMany: Info when acknowledged
+// (now or before), else Err.
+type AckResult struct {
+	ID   string
+	Info *DeliveryInfo
+	Err  error
+}
+
+// batchAcker reads and updates many deliveries at once (internal/store
+// implements it): AckMany then costs one read and one write transaction.
+type batchAcker interface {
+	// DeliveryDocuments returns the deliveries of ids found, each with
+	// its document.
+	DeliveryDocuments(ctx context.Context, ids []string) (map[string]InboxItem, error)
+	// UpdateDeliveries applies each update as UpdateDelivery would, all in
+	// one transaction; the error of each is its own (ErrStateConflict,
+	// ErrNotFound), and one update's error leaves the others applied. A
+	// non-nil error of its own means none was applied.
+	UpdateDeliveries(ctx context.Context, updates []DeliveryUpdate) ([]error, error)
+}
+
+// DeliveryUpdate is one update of UpdateDeliveries, with UpdateDelivery's
+// arguments.
+type DeliveryUpdate struct {
+	Delivery *Delivery
+	From     []DeliveryState
+	Claimed  time.Time
+	Events   []*archive.Event
+}
+
+// AckMany acknowledges the deliveries ids of the caller as Ack does each,
+// and returns their outcomes in the order of ids. A DMS that has stored a
+// page of its inbox takes it in one request instead of one per delivery.
+// Only an error that concerns them all (role, size, the database) is
+// returned as such.
+func (h *Hub) AckMany(ctx context.Context, p Principal, ids []string) ([]AckResult, error) {
+	if p.Role != RoleAgency {
+		return nil, fmt.Errorf("%w: only the recipient agency handles a delivery", ErrForbidden)
+	}
+	if len(ids) == 0 || len(ids) > MaxAckBatch {
+		return nil, fmt.Errorf("%w: %d deliveries, 1–%d at once", ErrBadRequest, len(ids), MaxAckBatch)
+	}
+	out := make([]AckResult, len(ids))
+	ba, ok := h.o.Store.(batchAcker)
+	if !ok {
+		for i, id := range ids {
+			out[i].ID = id
+			out[i].Info, out[i].Err = h.Ack(ctx, p, id)
+		}
+		return out, nil
+	}
+	var valid []string
+	for i, id := range ids {
+		out[i].ID = id
+		if validID(id) {
+			valid = append(valid, id)
+		} else {
+			out[i].Err = fmt.Errorf("%w: delivery %q", ErrNotFound, id)
+		}
+	}
+	found, err := ba.DeliveryDocuments(ctx, valid)
+	if err != nil {
+		return nil, unavailable("database", err)
+	}
+	cfg, err := h.cfg.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	now := h.now()
+	var (
+		updates []DeliveryUpdate
+		index   []int // of out, for each update
+		planned = map[string]bool{}
+	)
+	for i := range out {
+		r := &out[i]
+		if r.Err != nil {
+			continue
+		}
+		it, ok := found[r.ID]
+		if !ok {
+			r.Err = fmt.Errorf("delivery %s: %w", r.ID, ErrNotFound)
+			continue
+		}
+		d, doc := it.Delivery, it.Document
+		if !sameAgency(cfg, d.Recipient, p.Agency) {
+			h.audit(ctx, &archive.Event{Kind: "auth.refused", Actor: p.Actor(), Agency: p.Agency, Document: d.Document, Delivery: d.ID,
+				Details: detailsJSON(map[string]any{"request": "delivery", "reason": "not the recipient"})})
+			r.Err = fmt.Errorf("delivery %s: %w", r.ID, ErrNotFound)
+			continue
+		}
+		if d.State == StateAcked || planned[d.ID] {
+			continue // answered below, as the delivery then is
+		}
+		events, err := h.ackEvents(ctx, p, &d, &doc, now)
+		if err != nil {
+			r.Err = err
+			continue
+		}
+		prev := d.State
+		d.State, d.UpdatedAt = StateAcked, now
+		planned[d.ID] = true
+		updates = append(updates, DeliveryUpdate{Delivery: &d, From: []DeliveryState{prev}, Claimed: d.LeaseUntil, Events: events})
+		index = append(index, i)
+	}
+	if len(updates) > 0 {
+		errs, err := ba.UpdateDeliveries(ctx, updates)
+		if err != nil {
+			return nil, unavailable("database", err)
+		}
+		for k, u := range updates {
+			r := &out[index[k]]
+			switch {
+			case errors.Is(errs[k], ErrStateConflict):
+				r.Info, r.Err = h.ackAgain(ctx, r.ID, now, u.Events)
+			case errs[k] != nil:
+				r.Err = unavailable("database", errs[k])
+			default:
+				r.Info = deliveryInfo(u.Delivery)
+				h.metrics.acked.Inc()
+			}
+		}
+	}
+	// Deliveries acked before, and ids named again: as the first answer.
+	first := make(map[string]int, len(out))
+	for i := range out {
+		r := &out[i]
+		j, seen := first[r.ID]
+		switch {
+		case !seen:
+			first[r.ID] = i
+		case r.Err == nil && r.Info == nil:
+			r.Info, r.Err = out[j].Info, out[j].Err
+			continue
+		}
+		if r.Err == nil && r.Info == nil {
+			it := found[r.ID]
+			r.Info = deliveryInfo(&it.Delivery)
+		}
+	}
+	return out, nil
 }
 
 // statusFinder answers hasStatus with one indexed lookup (internal/store

@@ -36,6 +36,7 @@ type Echo struct {
 	Recipients  int     `json:"recipients"`
 	Pullers     int     `json:"pullers"`
 	Poll        string  `json:"poll"`
+	Ack         string  `json:"ack"` // each (one request per delivery) or page
 	Ahead       int     `json:"ahead"`
 	Seed        uint64  `json:"seed"`
 }

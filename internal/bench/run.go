@@ -6,6 +6,7 @@
 package bench
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -56,6 +57,9 @@ type Config struct {
 	Pullers int
 	// Poll is how long a puller waits after finding its inboxes empty.
 	Poll time.Duration
+	// AckPage makes a puller fetch a whole inbox page and acknowledge it
+	// in one POST /v1/inbox/ack, instead of each delivery after its fetch.
+	AckPage bool
 	// Drain bounds the wait for deliveries once sending stopped.
 	Drain time.Duration
 	// Ahead is how many documents are signed before timing starts; 0:
@@ -320,7 +324,10 @@ func (cfg *Config) check() error {
 func (cfg *Config) echo() Echo {
 	e := Echo{Mode: cfg.Mode, URL: cfg.URL, Instances: 1 + len(cfg.More), Backend: cfg.Backend, Agencies: len(cfg.Agencies), Mix: cfg.Mix,
 		Documents: cfg.Documents, Concurrency: cfg.Concurrency, Rate: cfg.Rate, Recipients: cfg.Recipients,
-		Pullers: cfg.Pullers, Poll: cfg.Poll.String(), Ahead: cfg.Ahead, Seed: cfg.Seed}
+		Pullers: cfg.Pullers, Poll: cfg.Poll.String(), Ack: "each", Ahead: cfg.Ahead, Seed: cfg.Seed}
+	if cfg.AckPage {
+		e.Ack = "page"
+	}
 	if cfg.Duration > 0 {
 		e.Duration = cfg.Duration.String()
 	}
@@ -546,10 +553,12 @@ func (r *runner) state(id string) *docState {
 
 // inboxPage is what a page of GET /v1/inbox says that matters here.
 type inboxPage struct {
-	Items []struct {
-		DeliveryID string `json:"deliveryId"`
-		DocumentID string `json:"documentId"`
-	} `json:"items"`
+	Items []inboxItem `json:"items"`
+}
+
+type inboxItem struct {
+	DeliveryID string `json:"deliveryId"`
+	DocumentID string `json:"documentId"`
 }
 
 // pull polls the agencies' inboxes, fetching and acknowledging every
@@ -606,36 +615,48 @@ func (r *runner) pullPage(ctx context.Context, a int) int {
 		r.count("inbox", "unreadable-page")
 		return 0
 	}
+	var fetched []inboxItem
 	for _, it := range page.Items {
 		if r.stopped(ctx) {
 			break
 		}
-		r.deliver(ctx, a, it.DeliveryID, it.DocumentID)
+		if !r.fetch(ctx, a, it.DeliveryID, it.DocumentID) {
+			continue
+		}
+		if r.cfg.AckPage {
+			fetched = append(fetched, it)
+		} else {
+			r.ack(ctx, a, it.DeliveryID, it.DocumentID)
+		}
+	}
+	if len(fetched) > 0 {
+		r.ackPage(ctx, a, fetched)
 	}
 	return len(page.Items)
 }
 
-// deliver fetches a delivery to the end, then acknowledges it.
-func (r *runner) deliver(ctx context.Context, a int, delivery, document string) {
+// fetch reads a delivery to the end and records the latency; it reports
+// whether it succeeded.
+func (r *runner) fetch(ctx context.Context, a int, delivery, document string) bool {
 	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
 	defer cancel()
 	target := r.base() + "/v1/deliveries/" + url.PathEscape(delivery)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
 	if err != nil {
 		r.count("fetch", "request")
-		return
+		return false
 	}
 	req.Header.Set("Authorization", "Bearer "+r.cfg.Tokens[a])
 	resp, err := r.cfg.Client.Do(req)
 	if err != nil {
 		r.count("fetch", transportKind(err))
-		return
+		return false
 	}
 	if resp.StatusCode != http.StatusOK {
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 		resp.Body.Close()
 		r.count("fetch", problemName(resp.StatusCode, body))
-		return
+		return false
 	}
 	n, err := io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
@@ -644,7 +665,7 @@ func (r *runner) deliver(ctx context.Context, a int, delivery, document string) 
 	}
 	if err != nil {
 		r.count("fetch", transportKind(err))
-		return
+		return false
 	}
 	fetchedAt := r.cfg.Now()
 	r.fetched.Add(1)
@@ -656,7 +677,11 @@ func (r *runner) deliver(ctx context.Context, a int, delivery, document string) 
 		st.early = append(st.early, fetchedAt)
 	}
 	r.mu.Unlock()
+	return true
+}
 
+// ack acknowledges one delivery.
+func (r *runner) ack(ctx context.Context, a int, delivery, document string) {
 	status, body, err := r.call(ctx, http.MethodPost, "/v1/deliveries/"+url.PathEscape(delivery)+"/ack", a, nil)
 	switch {
 	case err != nil:
@@ -666,6 +691,54 @@ func (r *runner) deliver(ctx context.Context, a int, delivery, document string) 
 		r.count("ack", problemName(status, body))
 		return
 	}
+	r.acked(document)
+}
+
+// ackPage acknowledges the fetched deliveries of a page in one request.
+func (r *runner) ackPage(ctx context.Context, a int, items []inboxItem) {
+	req := struct {
+		DeliveryIDs []string `json:"deliveryIds"`
+	}{make([]string, len(items))}
+	for i, it := range items {
+		req.DeliveryIDs[i] = it.DeliveryID
+	}
+	b, err := json.Marshal(req)
+	if err != nil {
+		r.count("ack", "request")
+		return
+	}
+	status, body, err := r.call(ctx, http.MethodPost, "/v1/inbox/ack", a, bytes.NewReader(b))
+	var page struct {
+		Items []struct {
+			DeliveryID string `json:"deliveryId"`
+			Problem    *struct {
+				Type   string `json:"type"`
+				Status int    `json:"status"`
+			} `json:"problem"`
+		} `json:"items"`
+	}
+	switch {
+	case err != nil:
+		r.count("ack", transportKind(err))
+		return
+	case status != http.StatusOK:
+		r.count("ack", problemName(status, body))
+		return
+	case json.Unmarshal(body, &page) != nil || len(page.Items) != len(items):
+		r.count("ack", "unreadable-answer")
+		return
+	}
+	for i, it := range page.Items {
+		if p := it.Problem; p != nil {
+			r.count("ack", problemName(p.Status, []byte(`{"type":"`+p.Type+`"}`)))
+			continue
+		}
+		r.acked(items[i].DocumentID)
+	}
+}
+
+// acked counts an acknowledged delivery of document.
+func (r *runner) acked(document string) {
 	r.mu.Lock()
 	st := r.state(document)
 	if st.accepted {

@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -33,9 +34,9 @@ type fakeGateway struct {
 	tokens  map[string]agencyids.Code
 	inbox   map[agencyids.Code][]inboxItem
 	content map[string][]byte // delivery id → original
+	// batchAcks counts POST /v1/inbox/ack.
+	batchAcks int
 }
-
-type inboxItem struct{ DeliveryID, DocumentID string }
 
 func newFakeGateway(p *PKI, reject func(int) bool) (*fakeGateway, []string) {
 	g := &fakeGateway{reject: reject, tokens: map[string]agencyids.Code{}, inbox: map[agencyids.Code][]inboxItem{}, content: map[string][]byte{}}
@@ -94,6 +95,26 @@ func (g *fakeGateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 		w.Write(b)
+	case r.Method == http.MethodPost && r.URL.Path == "/v1/inbox/ack":
+		var req struct {
+			DeliveryIDs []string `json:"deliveryIds"`
+		}
+		if json.NewDecoder(r.Body).Decode(&req) != nil || len(req.DeliveryIDs) == 0 {
+			problem(w, http.StatusBadRequest, "bad-request")
+			return
+		}
+		g.batchAcks++
+		var out []map[string]any
+		for _, id := range req.DeliveryIDs {
+			i := slices.IndexFunc(g.inbox[agency], func(it inboxItem) bool { return it.DeliveryID == id })
+			if i < 0 {
+				out = append(out, map[string]any{"deliveryId": id, "problem": map[string]any{"type": "https://edocgw.invalid/problems/not-found", "status": 404}})
+				continue
+			}
+			g.inbox[agency] = slices.Delete(g.inbox[agency], i, i+1)
+			out = append(out, map[string]any{"deliveryId": id, "delivery": map[string]string{"id": id, "state": "acked"}})
+		}
+		json.NewEncoder(w).Encode(map[string]any{"items": out})
 	case r.Method == http.MethodPost && strings.HasSuffix(rest, "/ack"):
 		id := strings.TrimSuffix(rest, "/ack")
 		items := g.inbox[agency]
@@ -130,6 +151,8 @@ func TestRunAgainstFakeGateway(t *testing.T) {
 			func(n int) bool { return n%5 == 0 }, 16, 4, 2},
 		{"open loop", Config{Documents: 15, Concurrency: 2, Rate: 5000, Recipients: 1},
 			func(int) bool { return false }, 15, 0, 1},
+		{"acknowledged a page at a time", Config{Documents: 15, Concurrency: 4, Recipients: 2, AckPage: true},
+			func(int) bool { return false }, 15, 0, 2},
 		// -1: however many the second allows.
 		{"duration, signing during the run", Config{Duration: time.Second, Concurrency: 1, Recipients: 3, Ahead: 4},
 			func(int) bool { return false }, -1, 0, 3},
@@ -166,6 +189,12 @@ func TestRunAgainstFakeGateway(t *testing.T) {
 			dl := res.Deliveries
 			if dl.Expected != want || dl.Delivered != want || dl.Unmatched != 1 || dl.Fetched != want+1 {
 				t.Fatalf("deliveries %+v, want %d", dl, want)
+			}
+			g.mu.Lock()
+			batches := g.batchAcks
+			g.mu.Unlock()
+			if (batches > 0) != cfg.AckPage || res.Config.Ack != map[bool]string{false: "each", true: "page"}[cfg.AckPage] {
+				t.Fatalf("%d batch acknowledgements, config %+v", batches, res.Config)
 			}
 			l := res.Latency
 			if l.Count != uint64(want) || !(l.P50 <= l.P90 && l.P90 <= l.P99 && l.P99 <= l.Max) {

@@ -36,7 +36,7 @@ import (
 
 const benchUsage = "[--in-process | --spawn [--instances N] | --hub URL [--ca CA.pem] [--gateway-pid PID] --pki-dir DIR] " +
 	"[--data DIR | --database-url URL] [--archive-url URL] [--agencies N] [--mix 10KB=90,200KB=9,5MB=1] " +
-	"[--duration 30s | --documents N] [--concurrency C | --rate R/s] [--recipients K] [--pullers P] [--json]"
+	"[--duration 30s | --documents N] [--concurrency C | --rate R/s] [--recipients K] [--pullers P] [--ack each|page] [--json]"
 
 // benchMaxPacket is the default packet limit of the gateway bench starts, as serve's.
 const benchMaxPacket = 64 << 20
@@ -62,6 +62,7 @@ func runBench(args []string, env Env) error {
 	rateFlag := f.String("rate", "", "open loop: documents per second, R or R/s or R/m (arrivals that find every sender busy are counted as missed)")
 	recipients := f.Int("recipients", 1, "recipients of each document")
 	pullers := f.Int("pullers", 0, "recipients' pollers, each for a share of the agencies (default: one per agency, at most 16)")
+	ack := f.String("ack", "each", "how pullers acknowledge: each (POST /v1/deliveries/{id}/ack after each fetch) or page (fetch an inbox page, then one POST /v1/inbox/ack)")
 	poll := f.Duration("poll", 200*time.Millisecond, "a puller whose inboxes were empty looks again after this (the latency includes this wait)")
 	drain := f.Duration("drain", time.Minute, "once sending stopped, wait at most this long for the deliveries")
 	ahead := f.Int("ahead", 0, "documents signed before the timed part (default: all with --documents; rate × duration with --rate; else 1,250 per second, at most 40,000)")
@@ -106,6 +107,9 @@ func runBench(args []string, env Env) error {
 	}
 	if *recipients < 1 || *recipients >= *agencies {
 		return usagef("bench: --recipients %d: want 1–%d (the other agencies)", *recipients, *agencies-1)
+	}
+	if *ack != "each" && *ack != "page" {
+		return usagef("bench: --ack must be each or page, not %q", *ack)
 	}
 	if *duration < 0 || *documents < 0 || *concurrency < 0 || *pullers < 0 || *ahead < 0 {
 		return usagef("bench: --duration, --documents, --concurrency, --pullers and --ahead must not be negative")
@@ -185,7 +189,7 @@ func runBench(args []string, env Env) error {
 	}
 
 	cfg := bench.Config{Mode: mode, Backend: backend, Mix: mix, Duration: *duration, Documents: *documents,
-		Concurrency: *concurrency, Rate: rate, Recipients: *recipients, Pullers: *pullers, Poll: *poll, Drain: *drain,
+		Concurrency: *concurrency, Rate: rate, Recipients: *recipients, Pullers: *pullers, Poll: *poll, AckPage: *ack == "page", Drain: *drain,
 		Ahead: *ahead, SpoolDir: *spoolDir, Seed: *seed, Agencies: pki.Agencies, DocNow: env.now}
 	var roots *x509.CertPool // the gateway's TLS CA
 	switch mode {

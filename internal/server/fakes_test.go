@@ -135,6 +135,23 @@ func (h *fakeHub) Ack(ctx context.Context, p routing.Principal, id string) (*rou
 	return &routing.DeliveryInfo{ID: id, Document: "doc1", Recipient: p.Agency, Route: routing.RoutePull, State: routing.StateAcked}, nil
 }
 
+// AckMany acks each id as Ack does; an id "gone" is not found.
+func (h *fakeHub) AckMany(ctx context.Context, p routing.Principal, ids []string) ([]routing.AckResult, error) {
+	if err := h.record("AckMany", p, strings.Join(ids, ",")); err != nil {
+		return nil, err
+	}
+	out := make([]routing.AckResult, len(ids))
+	for i, id := range ids {
+		out[i].ID = id
+		if id == "gone" {
+			out[i].Err = fmt.Errorf("delivery %s: %w", id, routing.ErrNotFound)
+			continue
+		}
+		out[i].Info = &routing.DeliveryInfo{ID: id, Document: "doc1", Recipient: p.Agency, Route: routing.RoutePull, State: routing.StateAcked}
+	}
+	return out, nil
+}
+
 func (h *fakeHub) Trace(ctx context.Context, p routing.Principal, id string) (*routing.Trace, error) {
 	if err := h.record("Trace", p, id); err != nil {
 		return nil, err

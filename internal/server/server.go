@@ -115,6 +115,7 @@ func (s *Server) routes() {
 		r.With(s.allow(readers...)).Get("/v1/documents/{id}/trace", s.handle(s.trace))
 
 		r.With(s.allow(members...)).Get("/v1/inbox", s.handle(s.inbox))
+		r.With(s.allow(members...)).Post("/v1/inbox/ack", s.handle(s.ackMany))
 		r.With(s.allow(members...)).Get("/v1/deliveries/{id}", s.handle(s.fetchDelivery))
 		r.With(s.allow(members...)).Post("/v1/deliveries/{id}/ack", s.handle(s.ack))
 

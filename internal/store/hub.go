@@ -362,6 +362,49 @@ func (s *Store) DeliveryDocument(ctx context.Context, id string) (*routing.Deliv
 	return del, doc, nil
 }
 
+// DeliveryDocuments returns the deliveries of ids that exist, each with its
+// document, read together.
+func (s *Store) DeliveryDocuments(ctx context.Context, ids []string) (map[string]routing.InboxItem, error) {
+	out := make(map[string]routing.InboxItem, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	// One statement whatever the number of ids: a JSON array on SQLite,
+	// an array on PostgreSQL.
+	q := "SELECT " + prefixed("d", deliveryColumns) + ", " + prefixed("doc", documentColumns) +
+		" FROM deliveries d JOIN documents doc ON doc.id = d.document WHERE d.id = ANY($1)"
+	var arg any = ids
+	if s.dialect == SQLite {
+		q = strings.Replace(q, "d.id = ANY($1)", "d.id IN (SELECT value FROM json_each($1))", 1)
+		b, err := json.Marshal(ids)
+		if err != nil {
+			return nil, err
+		}
+		arg = string(b)
+	}
+	err := s.lookup(ctx, q, []any{arg}, func(scan func(...any) error) error {
+		var dr deliveryRow
+		var cr documentRow
+		if err := scan(append(dr.dest(), cr.dest()...)...); err != nil {
+			return err
+		}
+		del, err := s.delivery(&dr)
+		if err != nil {
+			return err
+		}
+		doc, err := s.document(&cr)
+		if err != nil {
+			return err
+		}
+		out[del.ID] = routing.InboxItem{Delivery: *del, Document: *doc}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: %d deliveries: %w", len(ids), err)
+	}
+	return out, nil
+}
+
 // Deliveries returns the deliveries of a document, oldest first.
 func (s *Store) Deliveries(ctx context.Context, document string) ([]*routing.Delivery, error) {
 	ds, err := s.deliveries(ctx, "SELECT "+deliveryColumns+" FROM deliveries WHERE document = $1 ORDER BY created_at, id", document)
@@ -521,29 +564,10 @@ func (s *Store) Claim(ctx context.Context, now time.Time, lease time.Duration, l
 // claimed; else it returns routing.ErrStateConflict (routing.ErrNotFound
 // for no such delivery) and writes nothing. d is then what is stored.
 func (s *Store) UpdateDelivery(ctx context.Context, d *routing.Delivery, from []routing.DeliveryState, claimed time.Time, events []*archive.Event) error {
-	if d == nil || d.ID == "" || !validState(d.State) {
-		return fmt.Errorf("%w: delivery update without an id or with a bad state", ErrBadArgument)
+	q, args, err := s.deliveryUpdate(d, from, claimed)
+	if err != nil {
+		return err
 	}
-	if len(from) == 0 {
-		return fmt.Errorf("%w: delivery %s: no expected state", ErrBadArgument, d.ID)
-	}
-	now := s.now()
-	args := []any{string(d.State), s.nullTime(d.NextAttemptAt), s.nullTime(d.LeaseUntil), d.LastError, d.Remote, s.timeArg(now), d.ID}
-	in := make([]string, len(from))
-	for i, st := range from {
-		if !validState(st) {
-			return fmt.Errorf("%w: delivery %s: expected state %q", ErrBadArgument, d.ID, st)
-		}
-		args = append(args, string(st))
-		in[i] = "$" + strconv.Itoa(len(args))
-	}
-	q := "UPDATE deliveries SET state = $1, next_attempt_at = COALESCE($2, next_attempt_at), lease_until = $3," +
-		" last_error = $4, remote = $5, updated_at = $6 WHERE id = $7 AND state IN (" + strings.Join(in, ", ") + ")"
-	if slices.Contains(from, routing.StateSending) {
-		args = append(args, s.nullTime(claimed))
-		q += " AND (state <> 'sending' OR lease_until = $" + strconv.Itoa(len(args)) + ")"
-	}
-	q += " RETURNING " + deliveryColumns
 	sealed, err := s.sealEvents(events)
 	if err != nil {
 		return err
@@ -558,6 +582,84 @@ func (s *Store) UpdateDelivery(ctx context.Context, d *routing.Delivery, from []
 	}
 	*d = *updated
 	return nil
+}
+
+// UpdateDeliveries applies each update as UpdateDelivery does, all in one
+// transaction (routing's batch acknowledgement). An update whose delivery
+// is not in an expected state, or missing, gets routing.ErrStateConflict
+// or routing.ErrNotFound in its place of the result and writes nothing;
+// the others are applied. A non-nil error of its own means none was.
+func (s *Store) UpdateDeliveries(ctx context.Context, updates []routing.DeliveryUpdate) ([]error, error) {
+	type prepared struct {
+		q      string
+		args   []any
+		sealed sealedEvents
+	}
+	ps := make([]prepared, len(updates))
+	for i, u := range updates {
+		q, args, err := s.deliveryUpdate(u.Delivery, u.From, u.Claimed)
+		if err != nil {
+			return nil, err
+		}
+		sealed, err := s.sealEvents(u.Events)
+		if err != nil {
+			return nil, err
+		}
+		ps[i] = prepared{q, args, sealed}
+	}
+	errs := make([]error, len(updates))
+	done := make([]*routing.Delivery, len(updates))
+	err := s.writeTx(ctx, func(tx Tx) error {
+		for i, p := range ps {
+			d, err := s.updateDelivery(ctx, tx, updates[i].Delivery.ID, p.q, p.args, p.sealed)
+			switch {
+			case errors.Is(err, routing.ErrStateConflict) || errors.Is(err, routing.ErrNotFound):
+				// The conditional UPDATE matched nothing: nothing to undo.
+				errs[i], done[i] = err, nil
+			case err != nil:
+				return err
+			default:
+				errs[i], done[i] = nil, d
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: update %d deliveries: %w", len(updates), err)
+	}
+	for i, d := range done {
+		if d != nil {
+			*updates[i].Delivery = *d
+		}
+	}
+	return errs, nil
+}
+
+// deliveryUpdate is the conditional UPDATE … RETURNING of UpdateDelivery.
+func (s *Store) deliveryUpdate(d *routing.Delivery, from []routing.DeliveryState, claimed time.Time) (string, []any, error) {
+	if d == nil || d.ID == "" || !validState(d.State) {
+		return "", nil, fmt.Errorf("%w: delivery update without an id or with a bad state", ErrBadArgument)
+	}
+	if len(from) == 0 {
+		return "", nil, fmt.Errorf("%w: delivery %s: no expected state", ErrBadArgument, d.ID)
+	}
+	now := s.now()
+	args := []any{string(d.State), s.nullTime(d.NextAttemptAt), s.nullTime(d.LeaseUntil), d.LastError, d.Remote, s.timeArg(now), d.ID}
+	in := make([]string, len(from))
+	for i, st := range from {
+		if !validState(st) {
+			return "", nil, fmt.Errorf("%w: delivery %s: expected state %q", ErrBadArgument, d.ID, st)
+		}
+		args = append(args, string(st))
+		in[i] = "$" + strconv.Itoa(len(args))
+	}
+	q := "UPDATE deliveries SET state = $1, next_attempt_at = COALESCE($2, next_attempt_at), lease_until = $3," +
+		" last_error = $4, remote = $5, updated_at = $6 WHERE id = $7 AND state IN (" + strings.Join(in, ", ") + ")"
+	if slices.Contains(from, routing.StateSending) {
+		args = append(args, s.nullTime(claimed))
+		q += " AND (state <> 'sending' OR lease_until = $" + strconv.Itoa(len(args)) + ")"
+	}
+	return q + " RETURNING " + deliveryColumns, args, nil
 }
 
 // updateDelivery runs q, a conditional UPDATE … RETURNING deliveryColumns

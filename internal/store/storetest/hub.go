@@ -30,6 +30,7 @@ func runHub(t *testing.T, open Open) {
 		ConcurrentClaim(t, []*store.Store{s}, 6, 500)
 	})
 	t.Run("HubUpdateDelivery", func(t *testing.T) { testUpdateDelivery(t, open) })
+	t.Run("HubUpdateDeliveries", func(t *testing.T) { testUpdateDeliveries(t, open) })
 	t.Run("HubDocumentEvents", func(t *testing.T) { testDocumentEvents(t, open) })
 	t.Run("HubConfig", func(t *testing.T) { testConfig(t, open) })
 	t.Run("HubCredentials", func(t *testing.T) { testCredentials(t, open) })
@@ -1003,5 +1004,62 @@ func testClosed(t *testing.T, open Open) {
 	}
 	if err := s.Ping(ctx); err == nil {
 		t.Fatal("Ping on a closed store succeeded")
+	}
+}
+
+// testUpdateDeliveries: the batch read and update of routing's AckMany.
+// Each update is applied or refused on its own (a conflict or a missing
+// delivery writes nothing of its own), and one batch is one transaction.
+func testUpdateDeliveries(t *testing.T, open Open) {
+	ctx := context.Background()
+	s := open(t, store.Options{Now: func() time.Time { return at(500) }})
+	doc := Doc("doc", 1)
+	MustAccept(t, s, doc, Del("a", "", h41, routing.RoutePull), Del("b", "", g22, routing.RoutePull), Del("c", "", h53, routing.RoutePush))
+
+	got, err := s.DeliveryDocuments(ctx, []string{"a", "nothing", "c", "a"})
+	if err != nil || len(got) != 2 || got["a"].Delivery.Recipient != h41 || got["a"].Document.ID != doc.ID || got["c"].Delivery.Route != routing.RoutePush {
+		t.Fatalf("DeliveryDocuments: %+v, %v", got, err)
+	}
+	if got, err := s.DeliveryDocuments(ctx, nil); err != nil || len(got) != 0 {
+		t.Fatalf("DeliveryDocuments of none: %+v, %v", got, err)
+	}
+
+	events := count(t, s, "audit_events")
+	ack := func(id string, from routing.DeliveryState) routing.DeliveryUpdate {
+		return routing.DeliveryUpdate{
+			Delivery: &routing.Delivery{ID: id, State: routing.StateAcked},
+			From:     []routing.DeliveryState{from},
+			Events:   []*archive.Event{{Kind: "delivery.acked", Delivery: id, Document: doc.ID}},
+		}
+	}
+	updates := []routing.DeliveryUpdate{ack("a", routing.StateQueued), ack("c", routing.StatePulled), ack("nothing", routing.StateQueued), ack("b", routing.StateQueued)}
+	errs, err := s.UpdateDeliveries(ctx, updates)
+	if err != nil || len(errs) != 4 {
+		t.Fatalf("UpdateDeliveries: %v, %v", errs, err)
+	}
+	for i, want := range []error{nil, routing.ErrStateConflict, routing.ErrNotFound, nil} {
+		if (want == nil) != (errs[i] == nil) || (want != nil && !errors.Is(errs[i], want)) {
+			t.Errorf("update %d: %v, want %v", i, errs[i], want)
+		}
+	}
+	for _, id := range []string{"a", "b"} {
+		if d, _ := s.Delivery(ctx, id); d.State != routing.StateAcked || !d.UpdatedAt.Equal(at(500)) {
+			t.Errorf("%s after the batch: %+v", id, d)
+		}
+	}
+	if d := updates[0].Delivery; d.Recipient != h41 || d.State != routing.StateAcked {
+		t.Errorf("update 0 left %+v, want the stored delivery", d)
+	}
+	if d, _ := s.Delivery(ctx, "c"); d.State != routing.StateQueued {
+		t.Errorf("c, refused, is %s", d.State)
+	}
+	if n := count(t, s, "audit_events"); n != events+2 {
+		t.Errorf("%d events appended, want 2 (a and b)", n-events)
+	}
+	if _, err := s.UpdateDeliveries(ctx, []routing.DeliveryUpdate{ack("a", routing.StatePulled), {Delivery: &routing.Delivery{ID: "b", State: "lost"}, From: []routing.DeliveryState{routing.StateAcked}}}); !errors.Is(err, store.ErrBadArgument) {
+		t.Errorf("a bad update: %v, want ErrBadArgument for the batch", err)
+	}
+	if n := verifyChain(t, s); n != events+2 {
+		t.Fatalf("chain of %d events, want %d", n, events+2)
 	}
 }
