@@ -605,11 +605,7 @@ func (r *runner) pullPage(ctx context.Context, a int) int {
 	var page inboxPage
 	status, body, err := r.call(ctx, http.MethodGet, "/v1/inbox?limit=100", a, nil)
 	switch {
-	case err != nil:
-		r.count("inbox", transportKind(err))
-		return 0
-	case status != http.StatusOK:
-		r.count("inbox", problemName(status, body))
+	case r.refused("inbox", status, body, err):
 		return 0
 	case json.Unmarshal(body, &page) != nil:
 		r.count("inbox", "unreadable-page")
@@ -683,15 +679,24 @@ func (r *runner) fetch(ctx context.Context, a int, delivery, document string) bo
 // ack acknowledges one delivery.
 func (r *runner) ack(ctx context.Context, a int, delivery, document string) {
 	status, body, err := r.call(ctx, http.MethodPost, "/v1/deliveries/"+url.PathEscape(delivery)+"/ack", a, nil)
-	switch {
-	case err != nil:
-		r.count("ack", transportKind(err))
-		return
-	case status != http.StatusOK:
-		r.count("ack", problemName(status, body))
+	if r.refused("ack", status, body, err) {
 		return
 	}
 	r.acked(document)
+}
+
+// refused counts a request of kind what that got no answer, or one other
+// than 200 OK, and reports whether it did.
+func (r *runner) refused(what string, status int, body []byte, err error) bool {
+	switch {
+	case err != nil:
+		r.count(what, transportKind(err))
+	case status != http.StatusOK:
+		r.count(what, problemName(status, body))
+	default:
+		return false
+	}
+	return true
 }
 
 // ackPage acknowledges the fetched deliveries of a page in one request.
@@ -710,27 +715,21 @@ func (r *runner) ackPage(ctx context.Context, a int, items []inboxItem) {
 	status, body, err := r.call(ctx, http.MethodPost, "/v1/inbox/ack", a, bytes.NewReader(b))
 	var page struct {
 		Items []struct {
-			DeliveryID string `json:"deliveryId"`
-			Problem    *struct {
-				Type   string `json:"type"`
-				Status int    `json:"status"`
-			} `json:"problem"`
+			Problem json.RawMessage `json:"problem"`
 		} `json:"items"`
 	}
 	switch {
-	case err != nil:
-		r.count("ack", transportKind(err))
-		return
-	case status != http.StatusOK:
-		r.count("ack", problemName(status, body))
+	case r.refused("ack", status, body, err):
 		return
 	case json.Unmarshal(body, &page) != nil || len(page.Items) != len(items):
 		r.count("ack", "unreadable-answer")
 		return
 	}
 	for i, it := range page.Items {
-		if p := it.Problem; p != nil {
-			r.count("ack", problemName(p.Status, []byte(`{"type":"`+p.Type+`"}`)))
+		if len(it.Problem) > 0 {
+			var p struct{ Status int }
+			_ = json.Unmarshal(it.Problem, &p)
+			r.count("ack", problemName(p.Status, it.Problem))
 			continue
 		}
 		r.acked(items[i].DocumentID)
