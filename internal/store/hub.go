@@ -332,25 +332,36 @@ func (s *Store) Delivery(ctx context.Context, id string) (*routing.Delivery, err
 	return ds[0], nil
 }
 
+// deliveryDocumentSelect reads deliveries (d) with their documents (doc);
+// scanDeliveryDocument reads one of its rows.
+var deliveryDocumentSelect = "SELECT " + prefixed("d", deliveryColumns) + ", " + prefixed("doc", documentColumns) +
+	" FROM deliveries d JOIN documents doc ON doc.id = d.document"
+
+func (s *Store) scanDeliveryDocument(scan func(...any) error) (*routing.Delivery, *routing.Document, error) {
+	var dr deliveryRow
+	var cr documentRow
+	if err := scan(append(dr.dest(), cr.dest()...)...); err != nil {
+		return nil, nil, err
+	}
+	del, err := s.delivery(&dr)
+	if err != nil {
+		return nil, nil, err
+	}
+	doc, err := s.document(&cr)
+	if err != nil {
+		return nil, nil, err
+	}
+	return del, doc, nil
+}
+
 // DeliveryDocument returns a delivery and its document, read together.
 func (s *Store) DeliveryDocument(ctx context.Context, id string) (*routing.Delivery, *routing.Document, error) {
 	var (
 		del *routing.Delivery
 		doc *routing.Document
 	)
-	q := "SELECT " + prefixed("d", deliveryColumns) + ", " + prefixed("doc", documentColumns) +
-		" FROM deliveries d JOIN documents doc ON doc.id = d.document WHERE d.id = $1"
-	err := s.lookup(ctx, q, []any{id}, func(scan func(...any) error) error {
-		var dr deliveryRow
-		var cr documentRow
-		if err := scan(append(dr.dest(), cr.dest()...)...); err != nil {
-			return err
-		}
-		var err error
-		if del, err = s.delivery(&dr); err != nil {
-			return err
-		}
-		doc, err = s.document(&cr)
+	err := s.lookup(ctx, deliveryDocumentSelect+" WHERE d.id = $1", []any{id}, func(scan func(...any) error) (err error) {
+		del, doc, err = s.scanDeliveryDocument(scan)
 		return err
 	})
 	switch {
@@ -369,30 +380,18 @@ func (s *Store) DeliveryDocuments(ctx context.Context, ids []string) (map[string
 	if len(ids) == 0 {
 		return out, nil
 	}
-	// One statement whatever the number of ids: a JSON array on SQLite,
-	// an array on PostgreSQL.
-	q := "SELECT " + prefixed("d", deliveryColumns) + ", " + prefixed("doc", documentColumns) +
-		" FROM deliveries d JOIN documents doc ON doc.id = d.document WHERE d.id = ANY($1)"
-	var arg any = ids
+	// One statement whatever the number of ids: an array on PostgreSQL, a
+	// JSON array on SQLite.
+	cond, arg := " WHERE d.id = ANY($1)", any(ids)
 	if s.dialect == SQLite {
-		q = strings.Replace(q, "d.id = ANY($1)", "d.id IN (SELECT value FROM json_each($1))", 1)
 		b, err := json.Marshal(ids)
 		if err != nil {
 			return nil, err
 		}
-		arg = string(b)
+		cond, arg = " WHERE d.id IN (SELECT value FROM json_each($1))", string(b)
 	}
-	err := s.lookup(ctx, q, []any{arg}, func(scan func(...any) error) error {
-		var dr deliveryRow
-		var cr documentRow
-		if err := scan(append(dr.dest(), cr.dest()...)...); err != nil {
-			return err
-		}
-		del, err := s.delivery(&dr)
-		if err != nil {
-			return err
-		}
-		doc, err := s.document(&cr)
+	err := s.lookup(ctx, deliveryDocumentSelect+cond, []any{arg}, func(scan func(...any) error) error {
+		del, doc, err := s.scanDeliveryDocument(scan)
 		if err != nil {
 			return err
 		}
@@ -468,24 +467,12 @@ func (s *Store) Inbox(ctx context.Context, recipient agencyids.Code, after strin
 	}
 	// The conditions repeat those of the partial index deliveries_inbox
 	// word for word: SQLite uses such an index only then.
-	q := "SELECT " + prefixed("d", deliveryColumns) + ", " + prefixed("doc", documentColumns) +
-		" FROM deliveries d JOIN documents doc ON doc.id = d.document" +
+	q := deliveryDocumentSelect +
 		" WHERE d.route = 'pull' AND d.state IN ('queued', 'pulled') AND d.recipient = $1 AND d.id > $2" +
 		" ORDER BY d.id LIMIT $3"
 	var out []routing.InboxItem
 	err := s.lookup(ctx, q, []any{string(recipient), after, limit}, func(scan func(...any) error) error {
-		var (
-			dr  deliveryRow
-			dcr documentRow
-		)
-		if err := scan(append(dr.dest(), dcr.dest()...)...); err != nil {
-			return err
-		}
-		d, err := s.delivery(&dr)
-		if err != nil {
-			return err
-		}
-		doc, err := s.document(&dcr)
+		d, doc, err := s.scanDeliveryDocument(scan)
 		if err != nil {
 			return err
 		}
