@@ -62,12 +62,21 @@ func (h *Hub) recipientDelivery(ctx context.Context, p Principal, id string) (*D
 	if err != nil {
 		return nil, nil, err
 	}
-	if !sameAgency(cfg, d.Recipient, p.Agency) {
-		h.audit(ctx, &archive.Event{Kind: "auth.refused", Actor: p.Actor(), Agency: p.Agency, Document: d.Document, Delivery: d.ID,
-			Details: detailsJSON(map[string]any{"request": "delivery", "reason": "not the recipient"})})
-		return nil, nil, fmt.Errorf("delivery %s: %w", id, ErrNotFound)
+	if err := h.checkRecipient(ctx, cfg, p, d); err != nil {
+		return nil, nil, err
 	}
 	return d, doc, nil
+}
+
+// checkRecipient returns ErrNotFound, and audits the refusal, unless d is
+// addressed to the calling agency.
+func (h *Hub) checkRecipient(ctx context.Context, cfg *snapshot, p Principal, d *Delivery) error {
+	if sameAgency(cfg, d.Recipient, p.Agency) {
+		return nil
+	}
+	h.audit(ctx, &archive.Event{Kind: "auth.refused", Actor: p.Actor(), Agency: p.Agency, Document: d.Document, Delivery: d.ID,
+		Details: detailsJSON(map[string]any{"request": "delivery", "reason": "not the recipient"})})
+	return fmt.Errorf("delivery %s: %w", d.ID, ErrNotFound)
 }
 
 // deliveryDocumentReader reads a delivery with its document in one query
@@ -315,10 +324,7 @@ func (h *Hub) AckMany(ctx context.Context, p Principal, ids []string) ([]AckResu
 			continue
 		}
 		d, doc := it.Delivery, it.Document
-		if !sameAgency(cfg, d.Recipient, p.Agency) {
-			h.audit(ctx, &archive.Event{Kind: "auth.refused", Actor: p.Actor(), Agency: p.Agency, Document: d.Document, Delivery: d.ID,
-				Details: detailsJSON(map[string]any{"request": "delivery", "reason": "not the recipient"})})
-			r.Err = fmt.Errorf("delivery %s: %w", r.ID, ErrNotFound)
+		if r.Err = h.checkRecipient(ctx, cfg, p, &d); r.Err != nil {
 			continue
 		}
 		if d.State == StateAcked || planned[d.ID] {
