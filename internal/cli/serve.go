@@ -57,7 +57,11 @@ func runServe(args []string, env Env) error {
 	checkpointEvery := f.Duration("checkpoint-every", time.Minute, "sign a checkpoint of the audit chain's head this often (when it moved)")
 	spool := f.String("spool-dir", "", "where request bodies over 1 MiB wait while checked (default: the system's temporary folder)")
 	vf := addVXPServeFlags(f)
+	procs := addProcsFlag(f)
 	if err := f.parseNone(args); err != nil {
+		return err
+	}
+	if err := setProcs(*procs); err != nil {
 		return err
 	}
 	if (*certFile == "") != (*keyFile == "") {

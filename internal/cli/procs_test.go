@@ -1,0 +1,48 @@
+package cli
+
+import (
+	"errors"
+	"runtime"
+	"testing"
+)
+
+func TestDefaultProcs(t *testing.T) {
+	for _, tc := range []struct {
+		env   string
+		found int
+		want  int
+	}{
+		{"", 2, 4},  // twice the CPUs
+		{"", 1, 2},  //
+		{"3", 3, 3}, // the environment's GOMAXPROCS is kept
+		{"1", 1, 1},
+	} {
+		getenv := func(k string) string {
+			if k == "GOMAXPROCS" {
+				return tc.env
+			}
+			return ""
+		}
+		if got := defaultProcs(getenv, tc.found); got != tc.want {
+			t.Errorf("GOMAXPROCS=%q, runtime %d: default %d, want %d", tc.env, tc.found, got, tc.want)
+		}
+	}
+}
+
+func TestSetProcs(t *testing.T) {
+	was := runtime.GOMAXPROCS(0)
+	t.Cleanup(func() { runtime.GOMAXPROCS(was) })
+	if err := setProcs(was + 1); err != nil {
+		t.Fatal(err)
+	}
+	if got := runtime.GOMAXPROCS(0); got != was+1 {
+		t.Errorf("GOMAXPROCS %d after --procs %d", got, was+1)
+	}
+	var u *usageError
+	if err := setProcs(0); !errors.As(err, &u) {
+		t.Errorf("--procs 0: %v, want a usage error", err)
+	}
+	if got := runtime.GOMAXPROCS(0); got != was+1 {
+		t.Errorf("--procs 0 changed GOMAXPROCS to %d", got)
+	}
+}
