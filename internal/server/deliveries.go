@@ -3,7 +3,12 @@ package server
 import (
 	"encoding/json"
 	"errors"
+	"io"
+	"mime"
+	"mime/multipart"
 	"net/http"
+	"net/textproto"
+	"strconv"
 
 	"github.com/go-chi/chi/v5"
 
@@ -75,20 +80,18 @@ func (s *Server) ack(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// ackManyRequest is the body of POST /v1/inbox/ack.
-type ackManyRequest struct {
+// deliveryIDsRequest is the body of POST /v1/inbox/ack and of POST
+// /v1/inbox/fetch: at most max ids.
+type deliveryIDsRequest struct {
 	DeliveryIDs []string `json:"deliveryIds"`
+	max         int
 }
-
-// maxAckManyBody bounds the body of POST /v1/inbox/ack: 500 ids of up to
-// 256 bytes, quoted.
-const maxAckManyBody = routing.MaxAckBatch * 260
 
 // Validate checks the number of ids and their lengths; the hub judges the
 // ids themselves, one by one.
-func (q *ackManyRequest) Validate() error {
-	if len(q.DeliveryIDs) < 1 || len(q.DeliveryIDs) > routing.MaxAckBatch {
-		return detailf(routing.ErrBadRequest, "deliveryIds must hold 1–%d ids", routing.MaxAckBatch)
+func (q *deliveryIDsRequest) Validate() error {
+	if len(q.DeliveryIDs) < 1 || len(q.DeliveryIDs) > q.max {
+		return detailf(routing.ErrBadRequest, "deliveryIds must hold 1–%d ids", q.max)
 	}
 	for _, id := range q.DeliveryIDs {
 		if len(id) > 256 {
@@ -96,6 +99,24 @@ func (q *ackManyRequest) Validate() error {
 		}
 	}
 	return nil
+}
+
+// readDeliveryIDs reads and checks a deliveryIDsRequest of up to max ids:
+// its body is bounded by max ids of up to 256 bytes, quoted.
+func readDeliveryIDs(w http.ResponseWriter, r *http.Request, max int) ([]string, error) {
+	req := deliveryIDsRequest{max: max}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, int64(max)*260))
+	if err := dec.Decode(&req); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, err
+		}
+		return nil, detailf(routing.ErrBadRequest, "the body is not {\"deliveryIds\": [...]}: %v", err)
+	}
+	if err := req.Validate(); err != nil {
+		return nil, err
+	}
+	return req.DeliveryIDs, nil
 }
 
 // ackResult is one delivery's outcome in the answer of POST /v1/inbox/ack:
@@ -108,19 +129,11 @@ type ackResult struct {
 
 // ackMany acknowledges several deliveries of the caller's inbox.
 func (s *Server) ackMany(w http.ResponseWriter, r *http.Request) error {
-	var req ackManyRequest
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxAckManyBody))
-	if err := dec.Decode(&req); err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return err
-		}
-		return detailf(routing.ErrBadRequest, "the body is not {\"deliveryIds\": [...]}: %v", err)
-	}
-	if err := req.Validate(); err != nil {
+	ids, err := readDeliveryIDs(w, r, routing.MaxAckBatch)
+	if err != nil {
 		return err
 	}
-	results, err := s.cfg.Hub.AckMany(r.Context(), principal(r), req.DeliveryIDs)
+	results, err := s.cfg.Hub.AckMany(r.Context(), principal(r), ids)
 	if err != nil {
 		return err
 	}
@@ -130,13 +143,93 @@ func (s *Server) ackMany(w http.ResponseWriter, r *http.Request) error {
 	for i, res := range results {
 		out.Items[i] = ackResult{DeliveryID: res.ID, Delivery: res.Info}
 		if res.Err != nil {
-			p := problemFor(res.Err)
-			if p.kind.status >= 500 {
-				s.log.Error("server: acknowledgement failed", "delivery", res.ID, "status", p.kind.status, "err", res.Err)
-			}
-			out.Items[i].Problem = p
+			out.Items[i].Problem = s.itemProblem("acknowledgement", res.ID, res.Err)
 		}
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
+}
+
+// itemProblem is the problem of one delivery of a batch request; a 5xx is
+// logged, as fail logs a request's.
+func (s *Server) itemProblem(what, id string, err error) *problem {
+	p := problemFor(err)
+	if p.kind.status >= 500 {
+		s.log.Error("server: "+what+" failed", "delivery", id, "status", p.kind.status, "err", err)
+	}
+	return p
+}
+
+// fetchMany sends the originals of several deliveries of the caller's
+// inbox as multipart/mixed: one part per id asked, in order, each named by
+// its Edocgw-Delivery-Id. A fetched delivery's part is its original, as
+// GET /v1/deliveries/{id} sends it; one not fetched is its problem. A
+// failure once the answer has begun aborts the connection, as stream does.
+func (s *Server) fetchMany(w http.ResponseWriter, r *http.Request) error {
+	ids, err := readDeliveryIDs(w, r, routing.MaxFetchBatch)
+	if err != nil {
+		return err
+	}
+	results, err := s.cfg.Hub.FetchMany(r.Context(), principal(r), ids)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		for _, res := range results {
+			if res.Blob != nil {
+				res.Blob.Close()
+			}
+		}
+	}()
+	mw := multipart.NewWriter(w)
+	w.Header().Set("Content-Type", mime.FormatMediaType("multipart/mixed", map[string]string{"boundary": mw.Boundary()}))
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	for _, res := range results {
+		if err := s.fetchPart(mw, res); err != nil {
+			if r.Context().Err() == nil {
+				s.log.Error("server: batch fetch not sent in full", "delivery", res.ID, "err", err)
+			}
+			panic(http.ErrAbortHandler)
+		}
+	}
+	if err := mw.Close(); err != nil {
+		panic(http.ErrAbortHandler)
+	}
+	return nil
+}
+
+// fetchPart writes one delivery's part of fetchMany's answer.
+func (s *Server) fetchPart(mw *multipart.Writer, res routing.FetchResult) error {
+	h := textproto.MIMEHeader{}
+	h.Set("Edocgw-Delivery-Id", res.ID)
+	if res.Err != nil {
+		b, err := json.Marshal(s.itemProblem("fetch", res.ID, res.Err))
+		if err != nil {
+			return err
+		}
+		h.Set("Content-Type", "application/problem+json")
+		pw, err := mw.CreatePart(h)
+		if err == nil {
+			_, err = pw.Write(b)
+		}
+		return err
+	}
+	h.Set("Content-Type", "application/xml")
+	h.Set("Edocgw-Document-Id", res.Info.Document)
+	h.Set("Content-Length", strconv.FormatInt(res.Blob.Size(), 10))
+	if dg, ok := res.Blob.(digester); ok {
+		d := dg.Digest()
+		h.Set("Repr-Digest", reprDigest(d))
+	}
+	pw, err := mw.CreatePart(h)
+	if err != nil {
+		return err
+	}
+	// Only Read verifies the digest: hide any WriteTo.
+	n, err := io.Copy(pw, struct{ io.Reader }{res.Blob})
+	if err == nil && n != res.Blob.Size() {
+		err = io.ErrUnexpectedEOF
+	}
+	return err
 }

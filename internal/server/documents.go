@@ -50,6 +50,11 @@ func (s *Server) trace(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// reprDigest is the Repr-Digest field (RFC 9530) of an original.
+func reprDigest(d archive.Digest) string {
+	return "sha-256=:" + base64.StdEncoding.EncodeToString(d[:]) + ":"
+}
+
 // stream sends an original as 200 application/xml, with Repr-Digest (RFC
 // 9530) when the digest is known. A failure once the answer has begun (the
 // archive found the blob corrupt, a short blob) aborts the connection: the
@@ -60,7 +65,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, blob archive.Blo
 	h.Set("Content-Length", strconv.FormatInt(blob.Size(), 10))
 	h.Set("Cache-Control", "no-store")
 	if d != nil {
-		h.Set("Repr-Digest", "sha-256=:"+base64.StdEncoding.EncodeToString(d[:])+":")
+		h.Set("Repr-Digest", reprDigest(*d))
 	}
 	w.WriteHeader(http.StatusOK)
 	// Only Read verifies the digest: hide any WriteTo.

@@ -152,6 +152,25 @@ func (h *fakeHub) AckMany(ctx context.Context, p routing.Principal, ids []string
 	return out, nil
 }
 
+// FetchMany fetches each id as FetchDelivery does; an id "gone" is not
+// found.
+func (h *fakeHub) FetchMany(ctx context.Context, p routing.Principal, ids []string) ([]routing.FetchResult, error) {
+	if err := h.record("FetchMany", p, strings.Join(ids, ",")); err != nil {
+		return nil, err
+	}
+	out := make([]routing.FetchResult, len(ids))
+	for i, id := range ids {
+		out[i].ID = id
+		if id == "gone" {
+			out[i].Err = fmt.Errorf("delivery %s: %w", id, routing.ErrNotFound)
+			continue
+		}
+		out[i].Info = &routing.DeliveryInfo{ID: id, Document: "doc-" + id, Recipient: p.Agency, Route: routing.RoutePull, State: routing.StatePulled}
+		out[i].Blob = h.newBlob()
+	}
+	return out, nil
+}
+
 func (h *fakeHub) Trace(ctx context.Context, p routing.Principal, id string) (*routing.Trace, error) {
 	if err := h.record("Trace", p, id); err != nil {
 		return nil, err

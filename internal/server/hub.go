@@ -25,6 +25,7 @@ type Hub interface {
 	OpenDocument(ctx context.Context, p routing.Principal, documentID string) (*routing.TraceDocument, archive.Blob, error)
 	Ack(ctx context.Context, p routing.Principal, deliveryID string) (*routing.DeliveryInfo, error)
 	AckMany(ctx context.Context, p routing.Principal, deliveryIDs []string) ([]routing.AckResult, error)
+	FetchMany(ctx context.Context, p routing.Principal, deliveryIDs []string) ([]routing.FetchResult, error)
 	Trace(ctx context.Context, p routing.Principal, documentID string) (*routing.Trace, error)
 	// AuditEvents returns a page of the audit log for an auditor (the
 	// filter is valid: AuditFilter.Validate).

@@ -116,6 +116,7 @@ func (s *Server) routes() {
 
 		r.With(s.allow(members...)).Get("/v1/inbox", s.handle(s.inbox))
 		r.With(s.allow(members...)).Post("/v1/inbox/ack", s.handle(s.ackMany))
+		r.With(s.allow(members...)).Post("/v1/inbox/fetch", s.handle(s.fetchMany))
 		r.With(s.allow(members...)).Get("/v1/deliveries/{id}", s.handle(s.fetchDelivery))
 		r.With(s.allow(members...)).Post("/v1/deliveries/{id}/ack", s.handle(s.ack))
 

@@ -314,6 +314,7 @@ func TestRoleMatrix(t *testing.T) {
 		{"GET", "/v1/deliveries/dl1", "", 200, []routing.Role{agency}},
 		{"POST", "/v1/deliveries/dl1/ack", "", 200, []routing.Role{agency}},
 		{"POST", "/v1/inbox/ack", `{"deliveryIds": ["dl1"]}`, 200, []routing.Role{agency}},
+		{"POST", "/v1/inbox/fetch", `{"deliveryIds": ["dl1"]}`, 200, []routing.Role{agency}},
 		{"GET", "/v1/documents/doc1", "", 200, []routing.Role{agency, hub, auditor}},
 		{"GET", "/v1/documents/doc1/trace", "", 200, []routing.Role{agency, hub, auditor}},
 		{"GET", "/v1/audit/events?kind=delivery.", "", 200, []routing.Role{auditor}},

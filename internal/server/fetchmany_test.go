@@ -1,0 +1,128 @@
+package server_test
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/edocgw/edocgw/archive"
+	"github.com/edocgw/edocgw/internal/server"
+	"github.com/edocgw/edocgw/routing"
+)
+
+// fetchedPart is one part of a POST /v1/inbox/fetch answer.
+type fetchedPart struct {
+	header map[string]string
+	body   []byte
+}
+
+// readParts reads a multipart/mixed answer.
+func readParts(t *testing.T, r response) []fetchedPart {
+	t.Helper()
+	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "multipart/mixed" {
+		t.Fatalf("answer %s: not multipart/mixed (%v)", r, err)
+	}
+	var out []fetchedPart
+	mr := multipart.NewReader(bytes.NewReader(r.body), params["boundary"])
+	for {
+		p, err := mr.NextPart()
+		if err == io.EOF {
+			return out
+		}
+		if err != nil {
+			t.Fatalf("part %d: %v", len(out), err)
+		}
+		b, err := io.ReadAll(p)
+		if err != nil {
+			t.Fatalf("part %d: %v", len(out), err)
+		}
+		h := map[string]string{}
+		for k := range p.Header {
+			h[k] = p.Header.Get(k)
+		}
+		out = append(out, fetchedPart{h, b})
+	}
+}
+
+// TestFetchMany: POST /v1/inbox/fetch answers one part per delivery in the
+// order asked, each named by its id: the original with its length and
+// digest, or the problem in its place; it refuses as a whole a body that
+// is not a list of 1–100 ids.
+func TestFetchMany(t *testing.T) {
+	e := newEnv(t)
+	r := e.do(t, routing.RoleAgency, "POST", "/v1/inbox/fetch", strings.NewReader(`{"deliveryIds": ["dl1", "gone", "dl2"]}`))
+	if r.StatusCode != 200 || r.Header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("got %s %v", r, r.Header)
+	}
+	parts := readParts(t, r)
+	if len(parts) != 3 {
+		t.Fatalf("%d parts, want 3", len(parts))
+	}
+	d := archive.Sum(original)
+	for i, want := range []string{"dl1", "gone", "dl2"} {
+		p := parts[i]
+		if p.header["Edocgw-Delivery-Id"] != want {
+			t.Errorf("part %d is %q, want %q", i, p.header["Edocgw-Delivery-Id"], want)
+		}
+		if want == "gone" {
+			var pr map[string]any
+			if p.header["Content-Type"] != "application/problem+json" || json.Unmarshal(p.body, &pr) != nil ||
+				pr["type"] != server.ProblemTypeBase+"not-found" || pr["status"] != float64(404) {
+				t.Errorf("part %d: %v %s, want a not-found problem", i, p.header, p.body)
+			}
+			continue
+		}
+		if p.header["Content-Type"] != "application/xml" || !bytes.Equal(p.body, original) ||
+			p.header["Content-Length"] != fmt.Sprint(len(original)) || p.header["Edocgw-Document-Id"] != "doc-"+want ||
+			p.header["Repr-Digest"] != "sha-256=:"+base64.StdEncoding.EncodeToString(d[:])+":" {
+			t.Errorf("part %d: %v %q, want the original", i, p.header, p.body)
+		}
+	}
+
+	many := make([]string, routing.MaxFetchBatch+1)
+	for i := range many {
+		many[i] = fmt.Sprintf("%q", fmt.Sprint("dl", i))
+	}
+	for _, body := range []string{
+		``, `[]`, `{"deliveryIds": []}`, `{"deliveryIds": "dl1"}`, `{"deliveryIds": [` + strings.Join(many, ",") + `]}`,
+		`{"deliveryIds": ["` + strings.Repeat("x", 257) + `"]}`,
+	} {
+		r := e.do(t, routing.RoleAgency, "POST", "/v1/inbox/fetch", strings.NewReader(body))
+		if r.StatusCode != 400 && r.StatusCode != 413 {
+			t.Errorf("body %.40q: got %s, want 400", body, r)
+		}
+	}
+}
+
+// TestFetchManyAborted: an original that fails in mid-stream breaks the
+// transfer rather than ending the multipart answer as if complete.
+func TestFetchManyAborted(t *testing.T) {
+	e := newEnv(t)
+	big := bytes.Repeat([]byte("0123456789"), 100_000)
+	e.hub.set(func(h *fakeHub) {
+		h.blob = func() archive.Blob {
+			return &fakeBlob{Reader: bytes.NewReader(big), size: int64(len(big)), failAt: 500_000}
+		}
+	})
+	req, _ := http.NewRequest("POST", e.ts.URL+"/v1/inbox/fetch", strings.NewReader(`{"deliveryIds": ["dl1"]}`))
+	req.Header.Set("Authorization", "Bearer "+e.token[routing.RoleAgency])
+	resp, err := e.ts.Client().Do(req)
+	if err == nil {
+		b, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err == nil {
+			t.Fatalf("read %d bytes with no error", len(b))
+		}
+	}
+	if !strings.Contains(e.log.String(), "batch fetch not sent in full") {
+		t.Errorf("log:\n%s", e.log.String())
+	}
+}
