@@ -36,7 +36,8 @@ type Echo struct {
 	Recipients  int     `json:"recipients"`
 	Pullers     int     `json:"pullers"`
 	Poll        string  `json:"poll"`
-	Ack         string  `json:"ack"` // each (one request per delivery) or page
+	Ack         string  `json:"ack"`   // each (one request per delivery) or page
+	Fetch       string  `json:"fetch"` // each (GET /v1/deliveries/{id}) or page (POST /v1/inbox/fetch)
 	Ahead       int     `json:"ahead"`
 	Seed        uint64  `json:"seed"`
 }

@@ -13,6 +13,8 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"mime"
+	"mime/multipart"
 	"net"
 	"net/http"
 	"net/url"
@@ -60,6 +62,9 @@ type Config struct {
 	// AckPage makes a puller fetch a whole inbox page and acknowledge it
 	// in one POST /v1/inbox/ack, instead of each delivery after its fetch.
 	AckPage bool
+	// FetchPage makes a puller fetch a whole inbox page in one POST
+	// /v1/inbox/fetch, instead of one GET /v1/deliveries/{id} each.
+	FetchPage bool
 	// Drain bounds the wait for deliveries once sending stopped.
 	Drain time.Duration
 	// Ahead is how many documents are signed before timing starts; 0:
@@ -324,9 +329,12 @@ func (cfg *Config) check() error {
 func (cfg *Config) echo() Echo {
 	e := Echo{Mode: cfg.Mode, URL: cfg.URL, Instances: 1 + len(cfg.More), Backend: cfg.Backend, Agencies: len(cfg.Agencies), Mix: cfg.Mix,
 		Documents: cfg.Documents, Concurrency: cfg.Concurrency, Rate: cfg.Rate, Recipients: cfg.Recipients,
-		Pullers: cfg.Pullers, Poll: cfg.Poll.String(), Ack: "each", Ahead: cfg.Ahead, Seed: cfg.Seed}
+		Pullers: cfg.Pullers, Poll: cfg.Poll.String(), Ack: "each", Fetch: "each", Ahead: cfg.Ahead, Seed: cfg.Seed}
 	if cfg.AckPage {
 		e.Ack = "page"
+	}
+	if cfg.FetchPage {
+		e.Fetch = "page"
 	}
 	if cfg.Duration > 0 {
 		e.Duration = cfg.Duration.String()
@@ -611,6 +619,10 @@ func (r *runner) pullPage(ctx context.Context, a int) int {
 		r.count("inbox", "unreadable-page")
 		return 0
 	}
+	if r.cfg.FetchPage {
+		r.ackAll(ctx, a, r.fetchPage(ctx, a, page.Items))
+		return len(page.Items)
+	}
 	var fetched []inboxItem
 	for _, it := range page.Items {
 		if r.stopped(ctx) {
@@ -625,10 +637,22 @@ func (r *runner) pullPage(ctx context.Context, a int) int {
 			r.ack(ctx, a, it.DeliveryID, it.DocumentID)
 		}
 	}
-	if len(fetched) > 0 {
-		r.ackPage(ctx, a, fetched)
-	}
+	r.ackAll(ctx, a, fetched)
 	return len(page.Items)
+}
+
+// ackAll acknowledges fetched deliveries: in one request with AckPage,
+// else each.
+func (r *runner) ackAll(ctx context.Context, a int, items []inboxItem) {
+	switch {
+	case len(items) == 0:
+	case r.cfg.AckPage:
+		r.ackPage(ctx, a, items)
+	default:
+		for _, it := range items {
+			r.ack(ctx, a, it.DeliveryID, it.DocumentID)
+		}
+	}
 }
 
 // fetch reads a delivery to the end and records the latency; it reports
@@ -636,13 +660,11 @@ func (r *runner) pullPage(ctx context.Context, a int) int {
 func (r *runner) fetch(ctx context.Context, a int, delivery, document string) bool {
 	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
 	defer cancel()
-	target := r.base() + "/v1/deliveries/" + url.PathEscape(delivery)
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
+	req, err := r.request(ctx, http.MethodGet, "/v1/deliveries/"+url.PathEscape(delivery), a, nil)
 	if err != nil {
 		r.count("fetch", "request")
 		return false
 	}
-	req.Header.Set("Authorization", "Bearer "+r.cfg.Tokens[a])
 	resp, err := r.cfg.Client.Do(req)
 	if err != nil {
 		r.count("fetch", transportKind(err))
@@ -663,6 +685,13 @@ func (r *runner) fetch(ctx context.Context, a int, delivery, document string) bo
 		r.count("fetch", transportKind(err))
 		return false
 	}
+	r.got(document, n)
+	return true
+}
+
+// got records a delivery of document fetched whole, n bytes: its latency
+// from the 202, or its time until the 202 is seen.
+func (r *runner) got(document string, n int64) {
 	fetchedAt := r.cfg.Now()
 	r.fetched.Add(1)
 	r.bytesFetched.Add(n)
@@ -673,6 +702,103 @@ func (r *runner) fetch(ctx context.Context, a int, delivery, document string) bo
 		st.early = append(st.early, fetchedAt)
 	}
 	r.mu.Unlock()
+}
+
+// fetchPage reads the items' deliveries in one POST /v1/inbox/fetch, a
+// multipart/mixed answer of one part per item in order, each read to its
+// end; it returns the items fetched. A fault of the whole request counts
+// one error, else each item not fetched counts one, and so does a part
+// not asked for.
+func (r *runner) fetchPage(ctx context.Context, a int, items []inboxItem) []inboxItem {
+	if len(items) == 0 {
+		return nil
+	}
+	b, err := idsBody(items)
+	if err != nil {
+		r.count("fetch", "request")
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
+	defer cancel()
+	req, err := r.request(ctx, http.MethodPost, "/v1/inbox/fetch", a, bytes.NewReader(b))
+	if err != nil {
+		r.count("fetch", "request")
+		return nil
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "multipart/mixed, application/problem+json")
+	resp, err := r.cfg.Client.Do(req)
+	if err != nil {
+		r.count("fetch", transportKind(err))
+		return nil
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		r.count("fetch", problemName(resp.StatusCode, body))
+		return nil
+	}
+	mt, params, err := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	if err != nil || mt != "multipart/mixed" || params["boundary"] == "" {
+		r.count("fetch", "unreadable-answer")
+		return nil
+	}
+	mr := multipart.NewReader(resp.Body, params["boundary"])
+	var fetched []inboxItem
+	for i, it := range items {
+		p, err := mr.NextPart()
+		if err != nil {
+			// io.EOF itself is the closing boundary: parts are missing;
+			// anything else (a wrapped io.EOF too) a broken answer.
+			kind := "unreadable-answer"
+			if err != io.EOF {
+				kind = transportKind(err)
+			}
+			for range items[i:] {
+				r.count("fetch", kind)
+			}
+			return fetched
+		}
+		if r.fetchPart(p, it) {
+			fetched = append(fetched, it)
+		}
+	}
+	switch _, err := mr.NextPart(); {
+	case err == nil:
+		r.count("fetch", "unreadable-answer") // a part not asked for
+	case err != io.EOF:
+		r.count("fetch", transportKind(err))
+	}
+	return fetched
+}
+
+// fetchPart reads part, expected to be item's delivery, to its end and
+// reports whether it was fetched.
+func (r *runner) fetchPart(p *multipart.Part, it inboxItem) bool {
+	if p.Header.Get("Edocgw-Delivery-Id") != it.DeliveryID {
+		r.count("fetch", "unreadable-answer")
+		return false
+	}
+	if mt, _, _ := mime.ParseMediaType(p.Header.Get("Content-Type")); mt == "application/problem+json" {
+		body, _ := io.ReadAll(io.LimitReader(p, 1<<20))
+		var pr struct {
+			Status int `json:"status"`
+		}
+		_ = json.Unmarshal(body, &pr)
+		r.count("fetch", problemName(pr.Status, body))
+		return false
+	}
+	n, err := io.Copy(io.Discard, p)
+	if cl := p.Header.Get("Content-Length"); err == nil && cl != "" {
+		if want, perr := strconv.ParseInt(cl, 10, 64); perr != nil || n != want {
+			err = io.ErrUnexpectedEOF
+		}
+	}
+	if err != nil {
+		r.count("fetch", transportKind(err))
+		return false
+	}
+	r.got(it.DocumentID, n)
 	return true
 }
 
@@ -701,13 +827,7 @@ func (r *runner) refused(what string, status int, body []byte, err error) bool {
 
 // ackPage acknowledges the fetched deliveries of a page in one request.
 func (r *runner) ackPage(ctx context.Context, a int, items []inboxItem) {
-	req := struct {
-		DeliveryIDs []string `json:"deliveryIds"`
-	}{make([]string, len(items))}
-	for i, it := range items {
-		req.DeliveryIDs[i] = it.DeliveryID
-	}
-	b, err := json.Marshal(req)
+	b, err := idsBody(items)
 	if err != nil {
 		r.count("ack", "request")
 		return
@@ -736,6 +856,18 @@ func (r *runner) ackPage(ctx context.Context, a int, items []inboxItem) {
 	}
 }
 
+// idsBody is the body of POST /v1/inbox/ack and /v1/inbox/fetch: the
+// items' delivery ids.
+func idsBody(items []inboxItem) ([]byte, error) {
+	req := struct {
+		DeliveryIDs []string `json:"deliveryIds"`
+	}{make([]string, len(items))}
+	for i, it := range items {
+		req.DeliveryIDs[i] = it.DeliveryID
+	}
+	return json.Marshal(req)
+}
+
 // acked counts an acknowledged delivery of document.
 func (r *runner) acked(document string) {
 	r.mu.Lock()
@@ -757,11 +889,10 @@ func (r *runner) acked(document string) {
 func (r *runner) call(ctx context.Context, method, p string, a int, body io.Reader) (int, []byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, method, r.base()+p, body)
+	req, err := r.request(ctx, method, p, a, body)
 	if err != nil {
 		return 0, nil, err
 	}
-	req.Header.Set("Authorization", "Bearer "+r.cfg.Tokens[a])
 	req.Header.Set("Accept", "application/json, application/problem+json")
 	resp, err := r.cfg.Client.Do(req)
 	if err != nil {
@@ -770,6 +901,16 @@ func (r *runner) call(ctx context.Context, method, p string, a int, body io.Read
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
 	return resp.StatusCode, b, err
+}
+
+// request is a request of agency a to the next instance (base).
+func (r *runner) request(ctx context.Context, method, p string, a int, body io.Reader) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, method, r.base()+p, body)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+r.cfg.Tokens[a])
+	return req, nil
 }
 
 // base is the gateway instance for the next request: URL and each of More

@@ -2,16 +2,21 @@ package bench
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"math"
+	"mime"
+	"mime/multipart"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/textproto"
 	"slices"
 	"strconv"
 	"strings"
@@ -34,8 +39,21 @@ type fakeGateway struct {
 	tokens  map[string]agencyids.Code
 	inbox   map[agencyids.Code][]inboxItem
 	content map[string][]byte // delivery id → original
-	// batchAcks counts POST /v1/inbox/ack.
-	batchAcks int
+	// batchAcks counts POST /v1/inbox/ack; fetches GET /v1/deliveries/{id};
+	// batchFetches POST /v1/inbox/fetch.
+	batchAcks, fetches, batchFetches int
+	// Faults of POST /v1/inbox/fetch: parts, when set, is the ids of the
+	// parts sent for those asked (default: those asked); part changes a
+	// part's header; problems answers ids with an untyped problem of that
+	// status; cut, when set, ends the answer after that many parts, with
+	// no closing boundary; status, when set, refuses the whole request.
+	fetchFault struct {
+		parts    func(ids []string) []string
+		part     func(textproto.MIMEHeader)
+		problems map[string]int
+		cut      int
+		status   int
+	}
 }
 
 func newFakeGateway(p *PKI, reject func(int) bool) (*fakeGateway, []string) {
@@ -88,6 +106,7 @@ func (g *fakeGateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		json.NewEncoder(w).Encode(map[string]any{"items": items})
 	case r.Method == http.MethodGet && rest != "":
+		g.fetches++
 		b, ok := g.content[rest]
 		if !ok {
 			problem(w, http.StatusNotFound, "not-found")
@@ -95,6 +114,8 @@ func (g *fakeGateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 		w.Write(b)
+	case r.Method == http.MethodPost && r.URL.Path == "/v1/inbox/fetch":
+		g.fetchMany(w, r)
 	case r.Method == http.MethodPost && r.URL.Path == "/v1/inbox/ack":
 		var req struct {
 			DeliveryIDs []string `json:"deliveryIds"`
@@ -131,6 +152,61 @@ func (g *fakeGateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// fetchMany answers POST /v1/inbox/fetch as the gateway does: one part
+// per id asked, in order, the original or a problem; g.mu is held.
+func (g *fakeGateway) fetchMany(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		DeliveryIDs []string `json:"deliveryIds"`
+	}
+	if json.NewDecoder(r.Body).Decode(&req) != nil || len(req.DeliveryIDs) < 1 || len(req.DeliveryIDs) > 100 {
+		problem(w, http.StatusBadRequest, "bad-request")
+		return
+	}
+	if r.Header.Get("Content-Type") != "application/json" {
+		problem(w, http.StatusUnsupportedMediaType, "unsupported-media-type")
+		return
+	}
+	if f := g.fetchFault.status; f != 0 {
+		problem(w, f, "unavailable")
+		return
+	}
+	g.batchFetches++
+	ids := req.DeliveryIDs
+	if g.fetchFault.parts != nil {
+		ids = g.fetchFault.parts(slices.Clone(ids))
+	}
+	mw := multipart.NewWriter(w)
+	w.Header().Set("Content-Type", mime.FormatMediaType("multipart/mixed", map[string]string{"boundary": mw.Boundary()}))
+	for i, id := range ids {
+		if i == g.fetchFault.cut && i > 0 {
+			return
+		}
+		h := textproto.MIMEHeader{"Edocgw-Delivery-Id": {id}}
+		b, ok := g.content[id]
+		if status := g.fetchFault.problems[id]; !ok || status != 0 {
+			p := map[string]any{"type": "https://edocgw.invalid/problems/not-found", "status": 404, "deliveryId": id}
+			if status != 0 {
+				p = map[string]any{"status": status, "deliveryId": id}
+			}
+			h.Set("Content-Type", "application/problem+json")
+			pw, _ := mw.CreatePart(h)
+			json.NewEncoder(pw).Encode(p)
+			continue
+		}
+		d := sha256.Sum256(b)
+		h.Set("Content-Type", "application/xml")
+		h.Set("Edocgw-Document-Id", "DOC-OF-"+id)
+		h.Set("Repr-Digest", "sha-256=:"+base64.StdEncoding.EncodeToString(d[:])+":")
+		h.Set("Content-Length", strconv.Itoa(len(b)))
+		if g.fetchFault.part != nil {
+			g.fetchFault.part(h)
+		}
+		pw, _ := mw.CreatePart(h)
+		pw.Write(b)
+	}
+	mw.Close()
+}
+
 func problem(w http.ResponseWriter, status int, kind string) {
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(status)
@@ -152,6 +228,10 @@ func TestRunAgainstFakeGateway(t *testing.T) {
 		{"open loop", Config{Documents: 15, Concurrency: 2, Rate: 5000, Recipients: 1},
 			func(int) bool { return false }, 15, 0, 1},
 		{"acknowledged a page at a time", Config{Documents: 15, Concurrency: 4, Recipients: 2, AckPage: true},
+			func(int) bool { return false }, 15, 0, 2},
+		{"fetched a page at a time", Config{Documents: 15, Concurrency: 4, Recipients: 2, FetchPage: true},
+			func(int) bool { return false }, 15, 0, 2},
+		{"fetched and acknowledged a page at a time", Config{Documents: 15, Concurrency: 4, Recipients: 2, FetchPage: true, AckPage: true},
 			func(int) bool { return false }, 15, 0, 2},
 		// -1: however many the second allows.
 		{"duration, signing during the run", Config{Duration: time.Second, Concurrency: 1, Recipients: 3, Ahead: 4},
@@ -191,10 +271,19 @@ func TestRunAgainstFakeGateway(t *testing.T) {
 				t.Fatalf("deliveries %+v, want %d", dl, want)
 			}
 			g.mu.Lock()
-			batches := g.batchAcks
+			batches, fetches, batchFetches := g.batchAcks, g.fetches, g.batchFetches
 			g.mu.Unlock()
 			if (batches > 0) != cfg.AckPage || res.Config.Ack != map[bool]string{false: "each", true: "page"}[cfg.AckPage] {
 				t.Fatalf("%d batch acknowledgements, config %+v", batches, res.Config)
+			}
+			if (batchFetches > 0) != cfg.FetchPage || (fetches > 0) == cfg.FetchPage || res.Config.Fetch != map[bool]string{false: "each", true: "page"}[cfg.FetchPage] {
+				t.Fatalf("%d batch fetches, %d fetches one by one, config %+v", batchFetches, fetches, res.Config)
+			}
+			if len(res.Errors) != int(min(tc.rejected, 1)) {
+				t.Fatalf("errors %v", res.Errors)
+			}
+			if least := want * (8 << 10) * 9 / 10; dl.BytesFetched < least {
+				t.Fatalf("%d bytes fetched, want at least %d", dl.BytesFetched, least)
 			}
 			l := res.Latency
 			if l.Count != uint64(want) || !(l.P50 <= l.P90 && l.P90 <= l.P99 && l.P99 <= l.Max) {
@@ -210,6 +299,102 @@ func TestRunAgainstFakeGateway(t *testing.T) {
 				t.Fatalf("bench %+v, progress %q", res.Bench, progress.String())
 			}
 		})
+	}
+}
+
+// TestPullPageFetchPage: a page fetched in one POST /v1/inbox/fetch
+// delivers the items whose parts are theirs and whole, and counts an
+// error for each other; a fault of the whole request counts one.
+func TestPullPageFetchPage(t *testing.T) {
+	p := testPKI(t)
+	// parts sends the parts of f(the ids asked).
+	parts := func(f func(ids []string) []string) func(*fakeGateway) {
+		return func(g *fakeGateway) { g.fetchFault.parts = f }
+	}
+	for _, tc := range []struct {
+		name  string
+		fault func(g *fakeGateway)
+		left  []string // not delivered, in the inbox still
+		errs  map[string]int64
+	}{
+		{"every part", func(*fakeGateway) {}, nil, map[string]int64{}},
+		{"a problem part", func(g *fakeGateway) { delete(g.content, "D1") },
+			[]string{"D1"}, map[string]int64{"fetch:not-found": 1}},
+		{"an untyped problem part", func(g *fakeGateway) { g.fetchFault.problems = map[string]int{"D3": 503} },
+			[]string{"D3"}, map[string]int64{"fetch:http-503": 1}},
+		{"parts out of order", parts(func(ids []string) []string { ids[1], ids[2] = ids[2], ids[1]; return ids }),
+			[]string{"D1", "D2"}, map[string]int64{"fetch:unreadable-answer": 2}},
+		{"the last part missing", parts(func(ids []string) []string { return ids[:3] }),
+			[]string{"D3"}, map[string]int64{"fetch:unreadable-answer": 1}},
+		// The parts after it are not those expected there either.
+		{"a part missing", parts(func(ids []string) []string { return slices.Delete(ids, 1, 2) }),
+			[]string{"D1", "D2", "D3"}, map[string]int64{"fetch:unreadable-answer": 3}},
+		{"a part not asked for", parts(func(ids []string) []string { return append(ids, "D0") }),
+			nil, map[string]int64{"fetch:unreadable-answer": 1}},
+		{"a short part", func(g *fakeGateway) {
+			g.fetchFault.part = func(h textproto.MIMEHeader) {
+				if h.Get("Edocgw-Delivery-Id") == "D2" {
+					n, _ := strconv.Atoi(h.Get("Content-Length"))
+					h.Set("Content-Length", strconv.Itoa(n+1))
+				}
+			}
+		}, []string{"D2"}, map[string]int64{"fetch:connection-closed": 1}},
+		// The second part is read to the end of the answer, the others
+		// never begin.
+		{"the answer cut short", func(g *fakeGateway) { g.fetchFault.cut = 2 },
+			[]string{"D1", "D2", "D3"}, map[string]int64{"fetch:connection-closed": 3}},
+		{"the request refused", func(g *fakeGateway) { g.fetchFault.status = http.StatusServiceUnavailable },
+			[]string{"D0", "D1", "D2", "D3"}, map[string]int64{"fetch:unavailable": 1}},
+	} {
+		for _, ackPage := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s, ack page %v", tc.name, ackPage), func(t *testing.T) {
+				g, toks := newFakeGateway(p, func(int) bool { return false })
+				to := p.Agencies[1].Code
+				for i := range 4 {
+					id := "D" + strconv.Itoa(i)
+					g.inbox[to] = append(g.inbox[to], inboxItem{id, "DOC" + strconv.Itoa(i)})
+					g.content[id] = []byte(strings.Repeat("x", 100+i))
+				}
+				tc.fault(g)
+				srv := httptest.NewTLSServer(g)
+				defer srv.Close()
+				r := &runner{cfg: Config{URL: srv.URL, Client: srv.Client(), Tokens: toks, FetchPage: true, AckPage: ackPage, Now: time.Now},
+					docs: map[string]*docState{}, errs: map[string]int64{}, stop: make(chan struct{}), start: time.Now()}
+				for i := range 4 {
+					r.docs["DOC"+strconv.Itoa(i)] = &docState{accepted: true, acceptedAt: time.Now(), left: 1}
+					r.expected.Add(1)
+				}
+				if n := r.pullPage(t.Context(), 1); n != 4 {
+					t.Fatalf("page of %d", n)
+				}
+				g.mu.Lock()
+				var left []string
+				for _, it := range g.inbox[to] {
+					left = append(left, it.DeliveryID)
+				}
+				fetches, batchFetches, batchAcks := g.fetches, g.batchFetches, g.batchAcks
+				g.mu.Unlock()
+				want := int64(4 - len(tc.left))
+				if !slices.Equal(left, tc.left) || r.delivered.Load() != want || r.fetched.Load() != want || r.lat.Count() != uint64(want) {
+					t.Fatalf("left %v, delivered %d, fetched %d, latencies %d; want left %v", left, r.delivered.Load(), r.fetched.Load(), r.lat.Count(), tc.left)
+				}
+				var bytes int64
+				for i := range 4 {
+					if !slices.Contains(tc.left, "D"+strconv.Itoa(i)) {
+						bytes += int64(100 + i)
+					}
+				}
+				if r.bytesFetched.Load() != bytes {
+					t.Fatalf("%d bytes fetched, want %d", r.bytesFetched.Load(), bytes)
+				}
+				if fmt.Sprint(r.errs) != fmt.Sprint(tc.errs) {
+					t.Fatalf("errors %v, want %v", r.errs, tc.errs)
+				}
+				if fetches != 0 || batchFetches > 1 || (batchAcks > 0) != (ackPage && want > 0) {
+					t.Fatalf("%d fetches one by one, %d batch fetches, %d batch acknowledgements", fetches, batchFetches, batchAcks)
+				}
+			})
+		}
 	}
 }
 

@@ -10,11 +10,18 @@ import (
 )
 
 // TestBenchInProcess runs the load generator against the real gateway in
-// this process, over HTTPS: every document is accepted and delivered.
-// It checks counts, never a timing.
+// this process, over HTTPS: every document is accepted and delivered,
+// fetched and acknowledged one by one or a page at a time. It checks
+// counts, never a timing.
 func TestBenchInProcess(t *testing.T) {
-	code, out, stderr := run(t, "bench", "--in-process", "--documents", "60", "--concurrency", "4", "--agencies", "3",
-		"--mix", "10KB=1", "--json", "--data", t.TempDir(), "--spool-dir", t.TempDir(), "--poll", "20ms")
+	for _, pull := range [][]string{nil, {"--fetch", "page", "--ack", "page"}} {
+		t.Run(strings.Join(append([]string{"pull"}, pull...), " "), func(t *testing.T) { benchInProcess(t, pull) })
+	}
+}
+
+func benchInProcess(t *testing.T, pull []string) {
+	code, out, stderr := run(t, append([]string{"bench", "--in-process", "--documents", "60", "--concurrency", "4", "--agencies", "3",
+		"--mix", "10KB=1", "--json", "--data", t.TempDir(), "--spool-dir", t.TempDir(), "--poll", "20ms"}, pull...)...)
 	if code != cli.ExitOK {
 		t.Fatalf("exit %d\n%s%s", code, out, stderr)
 	}
@@ -26,7 +33,7 @@ func TestBenchInProcess(t *testing.T) {
 	if d.Sent != 60 || d.Accepted != 60 || len(d.Rejected) != 0 || d.Failed != 0 || len(res.Errors) != 0 {
 		t.Fatalf("documents %+v, errors %v\n%s", d, res.Errors, stderr)
 	}
-	if dl.Expected != 60 || dl.Delivered != 60 || dl.Unmatched != 0 {
+	if dl.Expected != 60 || dl.Delivered != 60 || dl.Fetched != 60 || dl.Unmatched != 0 || dl.BytesFetched < 60*10<<10*9/10 {
 		t.Fatalf("deliveries %+v", dl)
 	}
 	if l.Count != 60 || !(l.P50 > 0 && l.P50 <= l.P90 && l.P90 <= l.P99 && l.P99 <= l.Max) {
@@ -60,6 +67,8 @@ func TestBenchUsage(t *testing.T) {
 		{"--mix", "10XB=1"},                                 // unknown unit
 		{"--mix", "100MB"},                                  // above the packet limit
 		{"--rate", "fast"},                                  // not a rate
+		{"--fetch", "bulk"},                                 // each or page
+		{"--ack", "all"},                                    // each or page
 		{"--duration", "-1s"},                               // negative
 		{"extra"},                                           // no arguments
 	} {
