@@ -578,27 +578,30 @@ func (s *Store) UpdateDelivery(ctx context.Context, d *routing.Delivery, from []
 // the others are applied. A non-nil error of its own means none was.
 func (s *Store) UpdateDeliveries(ctx context.Context, updates []routing.DeliveryUpdate) ([]error, error) {
 	type prepared struct {
-		q      string
-		args   []any
-		sealed sealedEvents
+		q    string
+		args []any
 	}
 	ps := make([]prepared, len(updates))
+	var events []*archive.Event
 	for i, u := range updates {
 		q, args, err := s.deliveryUpdate(u.Delivery, u.From, u.Claimed)
 		if err != nil {
 			return nil, err
 		}
-		sealed, err := s.sealEvents(u.Events)
-		if err != nil {
-			return nil, err
-		}
-		ps[i] = prepared{q, args, sealed}
+		ps[i] = prepared{q, args}
+		events = append(events, u.Events...)
+	}
+	if _, err := s.sealEvents(events); err != nil {
+		return nil, err
 	}
 	errs := make([]error, len(updates))
 	done := make([]*routing.Delivery, len(updates))
 	err := s.writeTx(ctx, func(tx Tx) error {
+		// The rows first, then the events of those updated in one append:
+		// a few INSERTs rather than one per update.
+		var applied []*archive.Event
 		for i, p := range ps {
-			d, err := s.updateDelivery(ctx, tx, updates[i].Delivery.ID, p.q, p.args, p.sealed)
+			d, err := s.updateRow(ctx, tx, updates[i].Delivery.ID, p.q, p.args)
 			switch {
 			case errors.Is(err, routing.ErrStateConflict) || errors.Is(err, routing.ErrNotFound):
 				// The conditional UPDATE matched nothing: nothing to undo.
@@ -607,9 +610,10 @@ func (s *Store) UpdateDeliveries(ctx context.Context, updates []routing.Delivery
 				return err
 			default:
 				errs[i], done[i] = nil, d
+				applied = append(applied, updates[i].Events...)
 			}
 		}
-		return nil
+		return s.appendSealed(ctx, tx, sealedEvents{applied})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: update %d deliveries: %w", len(updates), err)
@@ -653,6 +657,15 @@ func (s *Store) deliveryUpdate(d *routing.Delivery, from []routing.DeliveryState
 // of delivery id, and appends events; a row that did not match is
 // explained by stateConflict.
 func (s *Store) updateDelivery(ctx context.Context, tx Tx, id, q string, args []any, events sealedEvents) (*routing.Delivery, error) {
+	d, err := s.updateRow(ctx, tx, id, q, args)
+	if err != nil {
+		return nil, err
+	}
+	return d, s.appendSealed(ctx, tx, events)
+}
+
+// updateRow runs a conditional UPDATE … RETURNING of delivery id.
+func (s *Store) updateRow(ctx context.Context, tx Tx, id, q string, args []any) (*routing.Delivery, error) {
 	var r deliveryRow
 	switch err := tx.QueryRow(ctx, q, args...).Scan(r.dest()...); {
 	case isNoRows(err):
@@ -660,11 +673,7 @@ func (s *Store) updateDelivery(ctx context.Context, tx Tx, id, q string, args []
 	case err != nil:
 		return nil, err
 	}
-	d, err := s.delivery(&r)
-	if err != nil {
-		return nil, err
-	}
-	return d, s.appendSealed(ctx, tx, events)
+	return s.delivery(&r)
 }
 
 // stateConflict explains a conditional update that matched no row.
