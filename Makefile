@@ -47,6 +47,7 @@ fuzz:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	$(GO) run ./cmd/edocgw bench --in-process --duration 20s --concurrency 96 --agencies 40 --pullers 40 --mix 10KB=1 --spool-dir /dev/shm
+	$(GO) run ./cmd/edocgw bench --in-process --duration 20s --rate 1000 --concurrency 256 --agencies 40 --pullers 40 --mix 10KB=1 --fetch page --ack page --spool-dir /dev/shm
 
 # Regenerates the large test directory (not checked in; tests generate it in memory).
 testdata:
