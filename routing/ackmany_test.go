@@ -17,13 +17,7 @@ import (
 // records the same steps and audits the refusal; through the store's one
 // read and one transaction and through Ack one by one alike.
 func TestAckMany(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		opts []func(*routing.Options)
-	}{
-		{"batch", nil},
-		{"one by one", []func(*routing.Options){func(o *routing.Options) { o.Store = struct{ routing.Store }{o.Store} }}},
-	} {
+	for _, tc := range batchModes {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
 			e := newEnv(t, "", tc.opts...)
@@ -93,6 +87,16 @@ func TestAckMany(t *testing.T) {
 			}
 		})
 	}
+}
+
+// batchModes run a batch request through the store's batch methods and,
+// with a store that hides them, through the one-delivery methods.
+var batchModes = []struct {
+	name string
+	opts []func(*routing.Options)
+}{
+	{"batch", nil},
+	{"one by one", []func(*routing.Options){func(o *routing.Options) { o.Store = struct{ routing.Store }{o.Store} }}},
 }
 
 // countKind counts the audit events of a kind ("": all).

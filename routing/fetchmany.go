@@ -38,11 +38,8 @@ type FetchResult struct {
 // concerns them all (role, size, repeated ids, the database) is returned
 // as such; then no blob is left open.
 func (h *Hub) FetchMany(ctx context.Context, p Principal, ids []string) ([]FetchResult, error) {
-	if p.Role != RoleAgency {
-		return nil, fmt.Errorf("%w: only the recipient agency handles a delivery", ErrForbidden)
-	}
-	if len(ids) == 0 || len(ids) > MaxFetchBatch {
-		return nil, fmt.Errorf("%w: %d deliveries, 1–%d at once", ErrBadRequest, len(ids), MaxFetchBatch)
+	if err := checkBatch(p, ids, MaxFetchBatch); err != nil {
+		return nil, err
 	}
 	seen := make(map[string]bool, len(ids))
 	for _, id := range ids {
@@ -60,22 +57,12 @@ func (h *Hub) FetchMany(ctx context.Context, p Principal, ids []string) ([]Fetch
 		}
 		return out, nil
 	}
-	var valid []string
-	for i, id := range ids {
-		out[i].ID = id
-		if validID(id) {
-			valid = append(valid, id)
-		} else {
-			out[i].Err = fmt.Errorf("%w: delivery %q", ErrNotFound, id)
-		}
-	}
-	found, err := ba.DeliveryDocuments(ctx, valid)
-	if err != nil {
-		return nil, unavailable("database", err)
-	}
-	cfg, err := h.cfg.get(ctx)
+	found, bad, err := h.readBatch(ctx, p, ba, ids)
 	if err != nil {
 		return nil, err
+	}
+	for i, id := range ids {
+		out[i].ID, out[i].Err = id, bad[i]
 	}
 	done := false
 	defer func() {
@@ -96,15 +83,8 @@ func (h *Hub) FetchMany(ctx context.Context, p Principal, ids []string) ([]Fetch
 		if r.Err != nil {
 			continue
 		}
-		it, found := found[r.ID]
-		if !found {
-			r.Err = fmt.Errorf("delivery %s: %w", r.ID, ErrNotFound)
-			continue
-		}
+		it := found[r.ID]
 		d, doc := it.Delivery, it.Document
-		if r.Err = h.checkRecipient(ctx, cfg, p, &d); r.Err != nil {
-			continue
-		}
 		if opened && total+doc.Size > maxFetchBytes {
 			r.Err = fmt.Errorf("%w: the originals of this request passed %d bytes; fetch delivery %s again", ErrTooLarge, maxFetchBytes, d.ID)
 			continue

@@ -22,13 +22,7 @@ import (
 // through the store's one read and one transaction and through
 // FetchDelivery one by one alike.
 func TestFetchMany(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		opts []func(*routing.Options)
-	}{
-		{"batch", nil},
-		{"one by one", []func(*routing.Options){func(o *routing.Options) { o.Store = struct{ routing.Store }{o.Store} }}},
-	} {
+	for _, tc := range batchModes {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
 			e := newEnv(t, "", tc.opts...)

@@ -275,11 +275,8 @@ type DeliveryUpdate struct {
 // Only an error that concerns them all (role, size, the database) is
 // returned as such.
 func (h *Hub) AckMany(ctx context.Context, p Principal, ids []string) ([]AckResult, error) {
-	if p.Role != RoleAgency {
-		return nil, fmt.Errorf("%w: only the recipient agency handles a delivery", ErrForbidden)
-	}
-	if len(ids) == 0 || len(ids) > MaxAckBatch {
-		return nil, fmt.Errorf("%w: %d deliveries, 1–%d at once", ErrBadRequest, len(ids), MaxAckBatch)
+	if err := checkBatch(p, ids, MaxAckBatch); err != nil {
+		return nil, err
 	}
 	out := make([]AckResult, len(ids))
 	ba, ok := h.o.Store.(batchAcker)
@@ -290,22 +287,12 @@ func (h *Hub) AckMany(ctx context.Context, p Principal, ids []string) ([]AckResu
 		}
 		return out, nil
 	}
-	var valid []string
-	for i, id := range ids {
-		out[i].ID = id
-		if validID(id) {
-			valid = append(valid, id)
-		} else {
-			out[i].Err = fmt.Errorf("%w: delivery %q", ErrNotFound, id)
-		}
-	}
-	found, err := ba.DeliveryDocuments(ctx, valid)
-	if err != nil {
-		return nil, unavailable("database", err)
-	}
-	cfg, err := h.cfg.get(ctx)
+	found, bad, err := h.readBatch(ctx, p, ba, ids)
 	if err != nil {
 		return nil, err
+	}
+	for i, id := range ids {
+		out[i].ID, out[i].Err = id, bad[i]
 	}
 	now := h.now()
 	var (
@@ -318,15 +305,8 @@ func (h *Hub) AckMany(ctx context.Context, p Principal, ids []string) ([]AckResu
 		if r.Err != nil {
 			continue
 		}
-		it, ok := found[r.ID]
-		if !ok {
-			r.Err = fmt.Errorf("delivery %s: %w", r.ID, ErrNotFound)
-			continue
-		}
+		it := found[r.ID]
 		d, doc := it.Delivery, it.Document
-		if r.Err = h.checkRecipient(ctx, cfg, p, &d); r.Err != nil {
-			continue
-		}
 		if d.State == StateAcked || planned[d.ID] {
 			continue // answered below, as the delivery then is
 		}
@@ -377,6 +357,52 @@ func (h *Hub) AckMany(ctx context.Context, p Principal, ids []string) ([]AckResu
 		}
 	}
 	return out, nil
+}
+
+// checkBatch checks the caller and the size of a batch of ids.
+func checkBatch(p Principal, ids []string, max int) error {
+	if p.Role != RoleAgency {
+		return fmt.Errorf("%w: only the recipient agency handles a delivery", ErrForbidden)
+	}
+	if len(ids) == 0 || len(ids) > max {
+		return fmt.Errorf("%w: %d deliveries, 1–%d at once", ErrBadRequest, len(ids), max)
+	}
+	return nil
+}
+
+// readBatch reads the deliveries of ids, with their documents, in one
+// query. bad holds, in the place of each id that is malformed, not found or
+// not addressed to the caller (the refusal audited), its ErrNotFound; every
+// other id is in found.
+func (h *Hub) readBatch(ctx context.Context, p Principal, ba batchAcker, ids []string) (found map[string]InboxItem, bad []error, err error) {
+	bad = make([]error, len(ids))
+	var valid []string
+	for i, id := range ids {
+		if validID(id) {
+			valid = append(valid, id)
+		} else {
+			bad[i] = fmt.Errorf("%w: delivery %q", ErrNotFound, id)
+		}
+	}
+	if found, err = ba.DeliveryDocuments(ctx, valid); err != nil {
+		return nil, nil, unavailable("database", err)
+	}
+	cfg, err := h.cfg.get(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	for i, id := range ids {
+		if bad[i] != nil {
+			continue
+		}
+		it, ok := found[id]
+		if !ok {
+			bad[i] = fmt.Errorf("delivery %s: %w", id, ErrNotFound)
+			continue
+		}
+		bad[i] = h.checkRecipient(ctx, cfg, p, &it.Delivery)
+	}
+	return found, bad, nil
 }
 
 // statusFinder answers hasStatus with one indexed lookup (internal/store
