@@ -67,7 +67,7 @@ func (h *Hub) FetchMany(ctx context.Context, p Principal, ids []string) ([]Fetch
 	done := false
 	defer func() {
 		if !done {
-			closeBlobs(out)
+			CloseBlobs(out)
 		}
 	}()
 	now := h.now()
@@ -144,8 +144,8 @@ func (h *Hub) FetchMany(ctx context.Context, p Principal, ids []string) ([]Fetch
 	return out, nil
 }
 
-// closeBlobs closes the originals opened for out.
-func closeBlobs(out []FetchResult) {
+// CloseBlobs closes the originals that FetchMany opened for out.
+func CloseBlobs(out []FetchResult) {
 	for i := range out {
 		if out[i].Blob != nil {
 			out[i].Blob.Close()

@@ -3,16 +3,13 @@ package server
 import (
 	"encoding/json"
 	"errors"
-	"io"
 	"mime"
 	"mime/multipart"
 	"net/http"
 	"net/textproto"
-	"strconv"
 
 	"github.com/go-chi/chi/v5"
 
-	"github.com/edocgw/edocgw/archive"
 	"github.com/edocgw/edocgw/routing"
 )
 
@@ -62,12 +59,7 @@ func (s *Server) fetchDelivery(w http.ResponseWriter, r *http.Request) error {
 	defer blob.Close()
 	w.Header().Set("Edocgw-Delivery-Id", info.ID)
 	w.Header().Set("Edocgw-Document-Id", info.Document)
-	var d *archive.Digest
-	if dg, ok := blob.(digester); ok {
-		v := dg.Digest()
-		d = &v
-	}
-	s.stream(w, r, blob, d)
+	s.stream(w, r, blob, blobDigest(blob))
 	return nil
 }
 
@@ -174,13 +166,7 @@ func (s *Server) fetchMany(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	defer func() {
-		for _, res := range results {
-			if res.Blob != nil {
-				res.Blob.Close()
-			}
-		}
-	}()
+	defer routing.CloseBlobs(results)
 	mw := multipart.NewWriter(w)
 	w.Header().Set("Content-Type", mime.FormatMediaType("multipart/mixed", map[string]string{"boundary": mw.Boundary()}))
 	w.Header().Set("Cache-Control", "no-store")
@@ -215,21 +201,12 @@ func (s *Server) fetchPart(mw *multipart.Writer, res routing.FetchResult) error 
 		}
 		return err
 	}
-	h.Set("Content-Type", "application/xml")
+	originalHeader(http.Header(h), res.Blob, blobDigest(res.Blob))
 	h.Set("Edocgw-Document-Id", res.Info.Document)
-	h.Set("Content-Length", strconv.FormatInt(res.Blob.Size(), 10))
-	if dg, ok := res.Blob.(digester); ok {
-		d := dg.Digest()
-		h.Set("Repr-Digest", reprDigest(d))
-	}
 	pw, err := mw.CreatePart(h)
 	if err != nil {
 		return err
 	}
-	// Only Read verifies the digest: hide any WriteTo.
-	n, err := io.Copy(pw, struct{ io.Reader }{res.Blob})
-	if err == nil && n != res.Blob.Size() {
-		err = io.ErrUnexpectedEOF
-	}
+	_, err = copyOriginal(pw, res.Blob)
 	return err
 }

@@ -55,24 +55,45 @@ func reprDigest(d archive.Digest) string {
 	return "sha-256=:" + base64.StdEncoding.EncodeToString(d[:]) + ":"
 }
 
-// stream sends an original as 200 application/xml, with Repr-Digest (RFC
-// 9530) when the digest is known. A failure once the answer has begun (the
-// archive found the blob corrupt, a short blob) aborts the connection: the
-// client sees a broken transfer, never a truncated 200.
-func (s *Server) stream(w http.ResponseWriter, r *http.Request, blob archive.Blob, d *archive.Digest) {
-	h := w.Header()
+// blobDigest is the digest blob knows (see digester), or nil.
+func blobDigest(blob archive.Blob) *archive.Digest {
+	dg, ok := blob.(digester)
+	if !ok {
+		return nil
+	}
+	d := dg.Digest()
+	return &d
+}
+
+// originalHeader sets the fields that describe an original: its type, its
+// length and, when d is known, Repr-Digest.
+func originalHeader(h http.Header, blob archive.Blob, d *archive.Digest) {
 	h.Set("Content-Type", "application/xml")
 	h.Set("Content-Length", strconv.FormatInt(blob.Size(), 10))
-	h.Set("Cache-Control", "no-store")
 	if d != nil {
 		h.Set("Repr-Digest", reprDigest(*d))
 	}
-	w.WriteHeader(http.StatusOK)
+}
+
+// copyOriginal copies blob to w whole; a short blob is io.ErrUnexpectedEOF.
+func copyOriginal(w io.Writer, blob archive.Blob) (int64, error) {
 	// Only Read verifies the digest: hide any WriteTo.
 	n, err := io.Copy(w, struct{ io.Reader }{blob})
 	if err == nil && n != blob.Size() {
 		err = io.ErrUnexpectedEOF
 	}
+	return n, err
+}
+
+// stream sends an original as 200 application/xml, with Repr-Digest (RFC
+// 9530) when the digest is known. A failure once the answer has begun (the
+// archive found the blob corrupt, a short blob) aborts the connection: the
+// client sees a broken transfer, never a truncated 200.
+func (s *Server) stream(w http.ResponseWriter, r *http.Request, blob archive.Blob, d *archive.Digest) {
+	originalHeader(w.Header(), blob, d)
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	n, err := copyOriginal(w, blob)
 	if err != nil {
 		if r.Context().Err() == nil {
 			s.log.Error("server: original not sent in full", "path", r.URL.Path, "sent", n, "size", blob.Size(), "err", err)
