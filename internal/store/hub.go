@@ -591,6 +591,8 @@ func (s *Store) UpdateDeliveries(ctx context.Context, updates []routing.Delivery
 		ps[i] = prepared{q, args}
 		events = append(events, u.Events...)
 	}
+	// Every event is sealed here, before the writer; the writer appends
+	// those of the rows it updated (a subset, still sealed).
 	if _, err := s.sealEvents(events); err != nil {
 		return nil, err
 	}
