@@ -14,6 +14,11 @@ import (
 // "Where the time goes"). GOMAXPROCS in the environment is the operator's
 // choice and is kept.
 
+// startProcs is the runtime's own choice, read before any --procs: a
+// command run again in the same process (the tests) doubles it, not its
+// own last setting.
+var startProcs = runtime.GOMAXPROCS(0)
+
 // defaultProcs is the --procs default: found, the runtime's own choice,
 // when the environment sets GOMAXPROCS, otherwise twice it.
 func defaultProcs(getenv func(string) string, found int) int {
@@ -25,7 +30,7 @@ func defaultProcs(getenv func(string) string, found int) int {
 
 // addProcsFlag adds --procs, the threads that run Go code at once.
 func addProcsFlag(f *flags) *int {
-	return f.Int("procs", defaultProcs(os.Getenv, runtime.GOMAXPROCS(0)),
+	return f.Int("procs", defaultProcs(os.Getenv, startProcs),
 		"threads running Go code at once (GOMAXPROCS); default twice the CPUs, or GOMAXPROCS from the environment")
 }
 

@@ -2,6 +2,8 @@ package cli
 
 import (
 	"errors"
+	"io"
+	"os"
 	"runtime"
 	"testing"
 )
@@ -44,5 +46,25 @@ func TestSetProcs(t *testing.T) {
 	}
 	if got := runtime.GOMAXPROCS(0); got != was+1 {
 		t.Errorf("--procs 0 changed GOMAXPROCS to %d", got)
+	}
+}
+
+// TestProcsDefaultStable: running a command again in one process does not
+// double the threads again; the default is twice the runtime's own choice.
+func TestProcsDefaultStable(t *testing.T) {
+	was := runtime.GOMAXPROCS(0)
+	t.Cleanup(func() { runtime.GOMAXPROCS(was) })
+	for range 3 {
+		f := newFlags("bench", "", Env{Stderr: io.Discard})
+		procs := addProcsFlag(f)
+		if err := f.Parse(nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := setProcs(*procs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if want := defaultProcs(os.Getenv, startProcs); runtime.GOMAXPROCS(0) != want {
+		t.Errorf("GOMAXPROCS %d after three runs, want %d", runtime.GOMAXPROCS(0), want)
 	}
 }
