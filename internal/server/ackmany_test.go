@@ -44,7 +44,14 @@ func TestAckMany(t *testing.T) {
 		}
 	}
 
-	many := make([]string, routing.MaxAckBatch+1)
+	refusesIDBodies(t, e, "/v1/inbox/ack", routing.MaxAckBatch)
+}
+
+// refusesIDBodies checks that path refuses as a whole (400 or 413) a body
+// that is not a list of 1–max ids of up to 256 bytes.
+func refusesIDBodies(t *testing.T, e *env, path string, max int) {
+	t.Helper()
+	many := make([]string, max+1)
 	for i := range many {
 		many[i] = fmt.Sprintf("%q", fmt.Sprint("dl", i))
 	}
@@ -52,9 +59,9 @@ func TestAckMany(t *testing.T) {
 		``, `[]`, `{"deliveryIds": []}`, `{"deliveryIds": "dl1"}`, `{"deliveryIds": [` + strings.Join(many, ",") + `]}`,
 		`{"deliveryIds": ["` + strings.Repeat("x", 257) + `"]}`,
 	} {
-		r := e.do(t, routing.RoleAgency, "POST", "/v1/inbox/ack", strings.NewReader(body))
+		r := e.do(t, routing.RoleAgency, "POST", path, strings.NewReader(body))
 		if r.StatusCode != 400 && r.StatusCode != 413 {
-			t.Errorf("body %.40q: got %s, want 400", body, r)
+			t.Errorf("%s, body %.40q: got %s, want 400", path, body, r)
 		}
 	}
 }

@@ -87,19 +87,7 @@ func TestFetchMany(t *testing.T) {
 		}
 	}
 
-	many := make([]string, routing.MaxFetchBatch+1)
-	for i := range many {
-		many[i] = fmt.Sprintf("%q", fmt.Sprint("dl", i))
-	}
-	for _, body := range []string{
-		``, `[]`, `{"deliveryIds": []}`, `{"deliveryIds": "dl1"}`, `{"deliveryIds": [` + strings.Join(many, ",") + `]}`,
-		`{"deliveryIds": ["` + strings.Repeat("x", 257) + `"]}`,
-	} {
-		r := e.do(t, routing.RoleAgency, "POST", "/v1/inbox/fetch", strings.NewReader(body))
-		if r.StatusCode != 400 && r.StatusCode != 413 {
-			t.Errorf("body %.40q: got %s, want 400", body, r)
-		}
-	}
+	refusesIDBodies(t, e, "/v1/inbox/fetch", routing.MaxFetchBatch)
 }
 
 // TestFetchManyAborted: an original that fails in mid-stream breaks the
