@@ -357,6 +357,13 @@ func (s *Store) lookup(ctx context.Context, q string, args []any, row func(scan 
 }
 
 func (s *Store) query(ctx context.Context, q string, args []any, row func(scan func(...any) error) error) error {
+	if err := s.queryRows(ctx, q, args, row); err != nil || s.dialect == Postgres {
+		return err
+	}
+	return s.wal.visible(ctx) // answer only with what is on disk, the connection freed
+}
+
+func (s *Store) queryRows(ctx context.Context, q string, args []any, row func(scan func(...any) error) error) error {
 	var rows interface {
 		Next() bool
 		Scan(dest ...any) error

@@ -8,7 +8,10 @@
 // path). SQLite runs in WAL mode with a busy timeout and foreign keys on;
 // it has one writer, so every write transaction goes through a single
 // connection and starts with BEGIN IMMEDIATE, while reads use a separate
-// read-only pool.
+// read-only pool. Concurrent write transactions share one COMMIT (group),
+// run with synchronous=NORMAL, and walSync fsyncs the WAL once for the
+// commits made meanwhile while the writer goes on: a writer's caller
+// returns, and a read answers, only once what it wrote or saw is on disk.
 //
 // The schema is versioned with goose v3. Migrations are embedded in the
 // binary, one folder per dialect (migrations/postgres, migrations/sqlite),

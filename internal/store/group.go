@@ -11,10 +11,10 @@ import (
 const maxGroup = 64
 
 // group commits concurrent SQLite write transactions together: the one
-// writer connection runs them one after another, each inside a savepoint
-// of one transaction, and a single COMMIT (one WAL fsync) makes them all
-// durable. A transaction's caller hears of its success only after that
-// COMMIT; one that fails is rolled back to its savepoint alone.
+// writer connection runs them one after another in one transaction, and a
+// single COMMIT and one WAL fsync (walSync, while the writer runs the next
+// batch) make them all durable. A transaction's caller hears of its
+// success only after that fsync; one that fails is rolled back alone.
 //
 // The caller that finds the writer idle runs the first batch itself (a
 // lone transaction costs no goroutine switch); if more queued meanwhile, a
@@ -82,10 +82,15 @@ func (s *Store) runBatch() bool {
 	g.queue = g.queue[n:]
 	g.mu.Unlock()
 
-	s.runGroup(batch)
-	for _, op := range batch {
-		close(op.done)
-	}
+	// The callers hear once the commit is on disk; the writer goes on.
+	s.wal.after(s.runGroup(batch), func(err error) {
+		for _, op := range batch {
+			if err != nil && op.err == nil {
+				op.err = err
+			}
+			close(op.done)
+		}
+	})
 
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -97,22 +102,33 @@ func (s *Store) runBatch() bool {
 	return true
 }
 
-// runGroup runs the batch in one transaction; if that fails as a whole
-// (nothing committed), each runs again in a transaction of its own.
-func (s *Store) runGroup(batch []*groupOp) {
-	if len(batch) > 1 {
-		err := s.groupTx(batch, false)
-		if errors.Is(err, errOpFailed) {
-			err = s.groupTx(batch, true)
+// runGroup runs the batch in one transaction. If an operation fails, the
+// others run again with a savepoint each, so that it is rolled back alone
+// (a batch of one keeps its error, unless a rerun may avoid it). If that
+// fails as a whole (nothing committed), each runs again in a transaction of
+// its own. It returns the number of the last group COMMIT it ran (see
+// walSync.commit), 0 if none; the transactions of their own wait for their
+// fsync themselves.
+func (s *Store) runGroup(batch []*groupOp) uint64 {
+	n, err := s.groupTx(batch, false)
+	if errors.Is(err, errOpFailed) {
+		switch {
+		case len(batch) > 1:
+			var m uint64
+			m, err = s.groupTx(batch, true)
+			n = max(n, m)
+		case !retryable(batch[0].err):
+			return n
 		}
-		if err == nil {
-			return
-		}
+	}
+	if err == nil {
+		return n
 	}
 	for _, op := range batch {
 		op.err, op.pan = nil, nil
 		op.err = s.inTx(op.ctx, context.WithoutCancel(op.ctx), func(tx Tx) error { return op.call(tx) })
 	}
+	return n
 }
 
 // errOpFailed ends a batch run without savepoints: an operation failed.
@@ -123,13 +139,14 @@ var errOpFailed = errors.New("store: an operation of the group failed")
 // (errOpFailed): most batches have none, and a savepoint around each op
 // costs a copy of every page it changes (about 8 % of the writer). With
 // savepoints, a failed op is rolled back alone and the others commit. A
-// non-nil error means nothing was committed.
-func (s *Store) groupTx(batch []*groupOp, savepoints bool) error {
+// non-nil error means nothing was committed. It returns the COMMIT's
+// number (walSync.commit), 0 if it ran none.
+func (s *Store) groupTx(batch []*groupOp, savepoints bool) (uint64, error) {
 	ctx := context.Background() // the transaction is the batch's, not one caller's
 	s.wstmts.prepareWanted(ctx)
 	t, err := s.wdb.BeginTx(ctx, nil) // BEGIN IMMEDIATE (_txlock)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	committed := false
 	defer func() {
@@ -146,30 +163,31 @@ func (s *Store) groupTx(batch []*groupOp, savepoints bool) error {
 		}
 		if !savepoints {
 			if op.err = op.call(tx); op.err != nil {
-				return errOpFailed
+				return 0, errOpFailed
 			}
 			continue
 		}
 		if _, err := tx.Exec(ctx, "SAVEPOINT op"); err != nil {
-			return err
+			return 0, err
 		}
 		head := tx.head
 		if op.err = op.call(tx); op.err != nil {
 			// Fails when SQLite rolled the whole transaction back.
 			if _, err := tx.Exec(ctx, "ROLLBACK TO op"); err != nil {
-				return err
+				return 0, err
 			}
 			tx.head = head
 		}
 		if _, err := tx.Exec(ctx, "RELEASE op"); err != nil {
-			return err
+			return 0, err
 		}
 	}
 	committed = true // a failed Commit rolls back itself
-	if err := t.Commit(); err != nil {
-		return fmt.Errorf("store: commit: %w", err)
+	n, err := s.wal.commit(t)
+	if err != nil {
+		return n, fmt.Errorf("store: commit: %w", err)
 	}
-	return nil
+	return n, nil
 }
 
 // call runs fn, turning a panic into an error (raised again by writeTx).

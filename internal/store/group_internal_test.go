@@ -147,11 +147,15 @@ func TestGroupWithoutSavepoints(t *testing.T) {
 		}
 		return n
 	}
-	if err := s.groupTx(batch(-1), false); err != nil || count() != 3 {
-		t.Fatalf("all succeed: %v, %d rows; want 3", err, count())
+	n, err := s.groupTx(batch(-1), false)
+	if err != nil || n == 0 || count() != 3 {
+		t.Fatalf("all succeed: %v, commit %d, %d rows; want 3", err, n, count())
+	}
+	if err := s.wal.wait(n); err != nil {
+		t.Fatal(err)
 	}
 	ops := batch(1)
-	if err := s.groupTx(ops, false); !errors.Is(err, errOpFailed) || count() != 3 {
+	if n, err := s.groupTx(ops, false); !errors.Is(err, errOpFailed) || n != 0 || count() != 3 {
 		t.Fatalf("one fails: %v, %d rows; want errOpFailed and still 3", err, count())
 	}
 	s.runGroup(ops)

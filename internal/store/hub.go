@@ -790,6 +790,10 @@ func (s *Store) readTx(ctx context.Context, fn func(tx Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
-	defer t.Rollback()
-	return fn(&sqlTx{tx: t, stmts: s.rstmts})
+	err = fn(&sqlTx{tx: t, stmts: s.rstmts})
+	_ = t.Rollback()
+	if err != nil {
+		return err
+	}
+	return s.wal.visible(ctx) // answer only with what is on disk
 }

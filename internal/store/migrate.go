@@ -77,6 +77,10 @@ func (s *Store) Migrate(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("store: migrate %s: %w", s.dialect, err)
 	}
+	if s.dialect == SQLite {
+		// goose committed on the writer connection without walSync.
+		return s.wal.flush()
+	}
 	return nil
 }
 

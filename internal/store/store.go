@@ -59,7 +59,8 @@ type Store struct {
 	rdb *sql.DB // SQLite: read-only pool
 	// SQLite: the prepared statements of wdb and rdb.
 	wstmts, rstmts *stmtCache
-	group          group // SQLite: group commit of writes
+	group          group    // SQLite: group commit of writes
+	wal            *walSync // SQLite: the fsync of the writer's commits
 }
 
 // Open connects to the database named by url and, unless opts.NoMigrate,
@@ -142,7 +143,7 @@ func (s *Store) openSQLite(ctx context.Context, url string, opts Options) error 
 	if busy <= 0 {
 		busy = 5 * time.Second
 	}
-	base := fmt.Sprintf("%s?_pragma=busy_timeout(%d)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)", path, busy.Milliseconds())
+	base := fmt.Sprintf("%s?_pragma=busy_timeout(%d)&_pragma=foreign_keys(1)", path, busy.Milliseconds())
 	// temp_store(MEMORY) keeps the group commit's savepoint journals in
 	// memory: past 64 KiB SQLite would spill them to a temporary file, a
 	// pwrite for every page a grouped transaction touches.
@@ -150,7 +151,9 @@ func (s *Store) openSQLite(ctx context.Context, url string, opts Options) error 
 	// every 8,000 pages (32 MiB) rather than 1,000, so that the pages every
 	// commit touches (the ends of the indexes) are copied once a checkpoint,
 	// not eight times.
-	wdb, err := sql.Open("sqlite", base+"&_pragma=journal_mode(WAL)&_pragma=temp_store(MEMORY)&_pragma=wal_autocheckpoint(8000)&_txlock=immediate")
+	// synchronous(NORMAL): COMMIT writes the WAL without an fsync, which
+	// walSync then makes while the writer goes on (see walSync).
+	wdb, err := sql.Open("sqlite", base+"&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=temp_store(MEMORY)&_pragma=wal_autocheckpoint(8000)&_txlock=immediate")
 	if err != nil {
 		return fmt.Errorf("store: open sqlite: %w", err)
 	}
@@ -173,6 +176,7 @@ func (s *Store) openSQLite(ctx context.Context, url string, opts Options) error 
 	rdb.SetMaxIdleConns(readers) // kept open, with their prepared statements
 	s.dialect, s.wdb, s.rdb = SQLite, wdb, rdb
 	s.wstmts, s.rstmts = newStmtCache(wdb), newStmtCache(rdb)
+	s.wal = newWALSync(path)
 	return nil
 }
 
@@ -187,5 +191,7 @@ func (s *Store) Close() error {
 	}
 	s.rstmts.close()
 	s.wstmts.close()
-	return errors.Join(s.rdb.Close(), s.wdb.Close())
+	err := errors.Join(s.rdb.Close(), s.wdb.Close())
+	s.wal.close() // after the last connection: SQLite has checkpointed the WAL
+	return err
 }

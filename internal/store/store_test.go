@@ -149,7 +149,7 @@ func TestSQLitePragmas(t *testing.T) {
 		{"journal_mode", "wal"},
 		{"foreign_keys", "1"},
 		{"busy_timeout", "5000"},
-		{"synchronous", "2"}, // FULL
+		{"synchronous", "1"}, // NORMAL: walSync fsyncs the WAL after COMMIT
 		{"temp_store", "2"},  // MEMORY: savepoint journals never spill to a file
 		{"wal_autocheckpoint", "8000"},
 	}

@@ -114,7 +114,11 @@ func (s *Store) sqliteTx(ctx, stmtCtx context.Context, fn func(tx Tx) error) err
 		return err
 	}
 	done = true
-	if err := t.Commit(); err != nil {
+	n, err := s.wal.commit(t)
+	if werr := s.wal.wait(n); err == nil && werr != nil {
+		err = werr
+	}
+	if err != nil {
 		return fmt.Errorf("store: commit: %w", err)
 	}
 	return nil
