@@ -252,6 +252,7 @@ func testDuplicates(t *testing.T, open Open) {
 		key   string
 	}{
 		{"same document id", edit("B", func(d *routing.Document) { d.Number = "2" }), "A", "document-id"},
+		{"same document id, number and notation", edit("B2", func(*routing.Document) {}), "A", "document-id"},
 		{"same number and notation", edit("C", func(d *routing.Document) { d.EdxmlID = "other" }), "A", "number-notation"},
 		{"replacement with the number of a new one", edit("D", func(d *routing.Document) {
 			d.EdxmlID, d.Business = "other-3", envelope.BusinessReplacement
@@ -287,6 +288,9 @@ func testDuplicates(t *testing.T, open Open) {
 			var dup *routing.DuplicateError
 			if !errors.As(err, &dup) || dup.FirstID != tc.first || dup.Key != tc.key {
 				t.Fatalf("Accept = %v, want a duplicate of %s (%s)", err, tc.first, tc.key)
+			}
+			if dup, err := s.Duplicate(ctx, tc.doc); err != nil || dup == nil || dup.FirstID != tc.first || dup.Key != tc.key {
+				t.Fatalf("Duplicate = %v, %v; want a duplicate of %s (%s)", dup, err, tc.first, tc.key)
 			}
 			if d2, d3, e2 := count(t, s, "documents"), count(t, s, "deliveries"), count(t, s, "audit_events"); d2 != docs || d3 != dels || e2 != events {
 				t.Fatalf("a duplicate left %d documents, %d deliveries, %d events", d2-docs, d3-dels, e2-events)
