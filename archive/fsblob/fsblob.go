@@ -293,16 +293,15 @@ func (s *Store) remakeLeafDir(d archive.Digest, dir string) error {
 // mkdirs creates dir and its missing parents below the blob directory,
 // fsyncing each parent that got a new entry.
 func (s *Store) mkdirs(dir string) error {
-	if _, err := os.Stat(dir); err == nil {
-		return nil
-	}
 	parent := filepath.Dir(dir)
-	if parent != filepath.Join(s.root, blobDir) {
+	err := os.Mkdir(dir, dirMode) // no Stat first: it cost a system call as dear
+	if errors.Is(err, fs.ErrNotExist) && parent != filepath.Join(s.root, blobDir) {
 		if err := s.mkdirs(parent); err != nil {
 			return err
 		}
+		err = os.Mkdir(dir, dirMode)
 	}
-	switch err := os.Mkdir(dir, dirMode); {
+	switch {
 	case err == nil && s.group != nil:
 		// The Put's syncfs covers the new entry.
 	case err == nil:
