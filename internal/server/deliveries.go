@@ -1,12 +1,14 @@
 package server
 
 import (
+	"bufio"
 	"encoding/json"
 	"errors"
 	"mime"
 	"mime/multipart"
 	"net/http"
 	"net/textproto"
+	"sync"
 
 	"github.com/go-chi/chi/v5"
 
@@ -167,7 +169,15 @@ func (s *Server) fetchMany(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	defer routing.CloseBlobs(results)
-	mw := multipart.NewWriter(w)
+	// Parts are gathered into writes of up to 64 KiB: written one by one,
+	// each part's header and body went out as TLS records of their own.
+	bw := partBufs.Get().(*bufio.Writer)
+	bw.Reset(w)
+	defer func() {
+		bw.Reset(nil)
+		partBufs.Put(bw)
+	}()
+	mw := multipart.NewWriter(bw)
 	w.Header().Set("Content-Type", mime.FormatMediaType("multipart/mixed", map[string]string{"boundary": mw.Boundary()}))
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusOK)
@@ -182,8 +192,14 @@ func (s *Server) fetchMany(w http.ResponseWriter, r *http.Request) error {
 	if err := mw.Close(); err != nil {
 		panic(http.ErrAbortHandler)
 	}
+	if err := bw.Flush(); err != nil {
+		panic(http.ErrAbortHandler)
+	}
 	return nil
 }
+
+// partBufs holds fetchMany's buffered writers.
+var partBufs = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 64<<10) }}
 
 // fetchPart writes one delivery's part of fetchMany's answer.
 func (s *Server) fetchPart(mw *multipart.Writer, res routing.FetchResult) error {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"sync"
 
 	"github.com/go-chi/chi/v5"
 
@@ -77,13 +78,19 @@ func originalHeader(h http.Header, blob archive.Blob, d *archive.Digest) {
 
 // copyOriginal copies blob to w whole; a short blob is io.ErrUnexpectedEOF.
 func copyOriginal(w io.Writer, blob archive.Blob) (int64, error) {
+	buf := copyBufs.Get().(*[]byte)
+	defer copyBufs.Put(buf)
 	// Only Read verifies the digest: hide any WriteTo.
-	n, err := io.Copy(w, struct{ io.Reader }{blob})
+	n, err := io.CopyBuffer(w, struct{ io.Reader }{blob}, *buf)
 	if err == nil && n != blob.Size() {
 		err = io.ErrUnexpectedEOF
 	}
 	return n, err
 }
+
+// copyBufs holds copyOriginal's buffers: io.Copy made one of 32 KiB for
+// every original sent (a multipart part has no ReadFrom).
+var copyBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
 
 // stream sends an original as 200 application/xml, with Repr-Digest (RFC
 // 9530) when the digest is known. A failure once the answer has begun (the
