@@ -321,7 +321,21 @@ func (s *source) prefill(progress func(ready, want int)) error {
 }
 
 // body is a reader of d's bytes.
-func (s *source) body(d doc) *io.SectionReader { return io.NewSectionReader(s.f, d.off, d.n) }
+func (s *source) body(d doc) sectionBody { return sectionBody{io.NewSectionReader(s.f, d.off, d.n)} }
+
+// sectionBody is a document's bytes in the spool. Its WriteTo copies
+// through a pooled buffer: the HTTP client's io.Copy made one of 32 KiB
+// for every request, the generator's largest allocation.
+type sectionBody struct{ *io.SectionReader }
+
+var bodyBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
+func (b sectionBody) WriteTo(w io.Writer) (int64, error) {
+	buf := bodyBufs.Get().(*[]byte)
+	defer bodyBufs.Put(buf)
+	// Hide the writer's ReadFrom too: it would copy with a buffer of its own.
+	return io.CopyBuffer(struct{ io.Writer }{w}, struct{ io.Reader }{b.SectionReader}, *buf)
+}
 
 // close stops the signers, wakes whoever waits and removes the spool.
 func (s *source) close() {

@@ -1,11 +1,13 @@
 package bench
 
 import (
+	"bytes"
 	"context"
 	"crypto/x509"
 	"errors"
 	"io"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -157,5 +159,22 @@ func TestSourceLargeDocument(t *testing.T) {
 	}
 	if res.Packet.From().OrganID != p.Agencies[d.from].Code {
 		t.Fatalf("signed by %s, sent by %s", res.Packet.From().OrganID, p.Agencies[d.from].Code)
+	}
+}
+
+// TestSectionBodyWriteTo: a request body written through the pooled buffer
+// is its section of the spool exactly, whatever the writer.
+func TestSectionBodyWriteTo(t *testing.T) {
+	spool := strings.NewReader("before|" + strings.Repeat("x", 70<<10) + "|after")
+	want := strings.Repeat("x", 70<<10)
+	for _, w := range []interface {
+		io.Writer
+		String() string
+	}{&bytes.Buffer{}, &strings.Builder{}} {
+		b := sectionBody{io.NewSectionReader(spool, 7, int64(len(want)))}
+		n, err := b.WriteTo(w)
+		if err != nil || n != int64(len(want)) || w.String() != want {
+			t.Fatalf("%T: wrote %d bytes, %v; want the %d bytes of the section", w, n, err, len(want))
+		}
 	}
 }
