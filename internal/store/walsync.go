@@ -62,11 +62,17 @@ func newWALSync(dbPath string) *walSync {
 }
 
 // commit runs COMMIT on t, numbered so that a read that may see it waits
-// for it, and returns its number. Every number it returns must be passed
-// to after or wait, whether COMMIT failed or not: reads wait for it.
+// for it, and returns its number. The caller passes the number of a
+// commit that succeeded to after or wait; a failed one is synced anyway
+// (it may have written frames), so that reads never wait for a number no
+// one will sync.
 func (w *walSync) commit(t interface{ Commit() error }) (uint64, error) {
 	n := w.begun.Add(1)
-	return n, t.Commit()
+	err := t.Commit()
+	if err != nil {
+		w.after(n, func(error) {})
+	}
+	return n, err
 }
 
 // after calls done once commit n, which has returned, is durable, or with

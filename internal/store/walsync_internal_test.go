@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // setSync replaces the fsync of w.
@@ -219,5 +220,25 @@ func TestWALSyncClosed(t *testing.T) {
 	}
 	if err := w.wait(w.begun.Add(1)); !errors.Is(err, errWALClosed) {
 		t.Fatalf("a commit after close: %v; want errWALClosed", err)
+	}
+}
+
+// failingCommit is a transaction whose COMMIT fails.
+type failingCommit struct{}
+
+func (failingCommit) Commit() error { return errors.New("disk I/O error") }
+
+// TestWALSyncFailedCommit: a read that may have seen a COMMIT that then
+// failed is not left waiting for a number no caller passes to after.
+func TestWALSyncFailedCommit(t *testing.T) {
+	w := newWALSync(filepath.Join(t.TempDir(), "x.db"))
+	defer w.close()
+	if _, err := w.commit(failingCommit{}); err == nil {
+		t.Fatal("the failing COMMIT succeeded")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := w.visible(ctx); err != nil {
+		t.Fatalf("a read after a failed COMMIT: %v", err)
 	}
 }
