@@ -567,10 +567,9 @@ func benchClient(roots *x509.CertPool, conns int) *http.Client {
 		MaxIdleConnsPerHost: conns,
 		IdleConnTimeout:     90 * time.Second,
 		ForceAttemptHTTP2:   false,
-		// A request's headers and a 10 KB body in one TLS record and
-		// one write, where the default 4 KB buffer made three.
-		WriteBufferSize: 32 << 10,
-		ReadBufferSize:  32 << 10,
+		// A request's headers and a 10 KB body in one TLS record (at
+		// most 16 KiB) and one write, where the default 4 KiB made three.
+		WriteBufferSize: 16 << 10,
 	}}
 }
 
