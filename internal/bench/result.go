@@ -104,4 +104,7 @@ type BenchCost struct {
 	SignCPUDuring      float64 `json:"signCpuSecondsDuringRun"`
 	PrepareSeconds     float64 `json:"prepareSeconds"`
 	SpoolBytesAtFinish int64   `json:"spoolBytes"`
+	// Connections the generator opened in the whole run: about one per
+	// sender and puller when the gateway keeps them open.
+	Connections int64 `json:"connections,omitempty"`
 }

@@ -38,6 +38,8 @@ type Config struct {
 	// archive): requests go to URL and each of More in turn.
 	More   []string
 	Client *http.Client // trusts the gateway's TLS certificate
+	// Dials, if set, reports the connections Client has opened.
+	Dials func() int64
 	// Agencies send and receive; Tokens[i] is the bearer token of
 	// Agencies[i], a pull member of the gateway.
 	Agencies []*hubtest.Agency
@@ -264,6 +266,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	res.Bench.PrepareSeconds = round3(prepared.Seconds())
 	src.mu.Lock()
 	res.Bench.SpoolBytesAtFinish = src.end
+	if cfg.Dials != nil {
+		res.Bench.Connections = cfg.Dials()
+	}
 	src.mu.Unlock()
 	return res, ctx.Err()
 }
@@ -768,6 +773,11 @@ func (r *runner) fetchPage(ctx context.Context, a int, items []inboxItem) []inbo
 		r.count("fetch", "unreadable-answer") // a part not asked for
 	case err != io.EOF:
 		r.count("fetch", transportKind(err))
+	default:
+		// The closing boundary may come before the end of the chunked
+		// body: read to it, or the client closes the connection
+		// instead of reusing it (a TLS handshake per page).
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	}
 	return fetched
 }

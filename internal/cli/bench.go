@@ -22,6 +22,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -285,7 +286,8 @@ func runBench(args []string, env Env) error {
 		}
 		cfg.URL = strings.TrimSuffix(*hubURL, "/")
 	}
-	cfg.Client = benchClient(roots, *concurrency+*pullers+4)
+	var dials atomic.Int64
+	cfg.Client, cfg.Dials = benchClient(roots, *concurrency+*pullers+4, &dials), dials.Load
 	if mode == "hub" {
 		if *pid > 0 {
 			cfg.Gateway = bench.PIDProbe{PID: *pid}
@@ -558,9 +560,14 @@ func (t *tailBuffer) String() string {
 
 // benchClient is the HTTP/1.1 client of the senders and pullers, as a DMS
 // uses the client commands' (one connection per request in flight).
-func benchClient(roots *x509.CertPool, conns int) *http.Client {
+// dials counts the connections it opens.
+func benchClient(roots *x509.CertPool, conns int, dials *atomic.Int64) *http.Client {
+	d := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
 	return &http.Client{Transport: &http.Transport{
-		DialContext:         (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			dials.Add(1)
+			return d.DialContext(ctx, network, addr)
+		},
 		TLSClientConfig:     &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: roots},
 		TLSHandshakeTimeout: 10 * time.Second,
 		MaxIdleConns:        conns,

@@ -51,6 +51,11 @@ func benchInProcess(t *testing.T, pull []string) {
 		!strings.HasPrefix(c.URL, "https://127.0.0.1:") || res.Machine.CPUs < 1 || res.Machine.Go == "" {
 		t.Fatalf("config %+v, machine %+v", c, res.Machine)
 	}
+	// A connection each for the senders, the pullers and the start's
+	// probes, give or take a race: not one per request or page.
+	if n, most := res.Bench.Connections, int64(c.Concurrency+res.Config.Pullers+4); n < 1 || n > most {
+		t.Fatalf("the generator opened %d connections; want 1 to %d", n, most)
+	}
 	if !strings.Contains(stderr, "signing documents 60/60") || !strings.Contains(stderr, "delivered 60/60") {
 		t.Fatalf("progress:\n%s", stderr)
 	}
