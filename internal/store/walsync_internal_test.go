@@ -25,6 +25,21 @@ func (w *walSync) waiters() (commits, readers int) {
 	return len(w.commits), len(w.readers)
 }
 
+// newTableStore is a new SQLite store with a table t (n INTEGER), created
+// in a transaction of the store's own (synced by walSync).
+func newTableStore(t *testing.T) *Store {
+	t.Helper()
+	ctx := context.Background()
+	s := newSQLite(t)
+	if err := s.InTx(ctx, func(tx Tx) error {
+		_, err := tx.Exec(ctx, "CREATE TABLE t (n INTEGER)")
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 // cancelled is a context that has ended.
 func cancelled() context.Context {
 	ctx, cancel := context.WithCancel(context.Background())
@@ -38,13 +53,7 @@ func cancelled() context.Context {
 // go on.
 func TestWALSyncBeforeTold(t *testing.T) {
 	ctx := context.Background()
-	s := newSQLite(t)
-	if err := s.InTx(ctx, func(tx Tx) error {
-		_, err := tx.Exec(ctx, "CREATE TABLE t (n INTEGER)")
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
+	s := newTableStore(t)
 	started, release := make(chan struct{}), make(chan struct{})
 	s.wal.setSync(func(f *os.File) error {
 		started <- struct{}{}
@@ -98,13 +107,7 @@ func TestWALSyncBeforeTold(t *testing.T) {
 // the disk.
 func TestWALSyncFailure(t *testing.T) {
 	ctx := context.Background()
-	s := newSQLite(t)
-	if err := s.InTx(ctx, func(tx Tx) error {
-		_, err := tx.Exec(ctx, "CREATE TABLE t (n INTEGER)")
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
+	s := newTableStore(t)
 	s.wal.setSync(func(*os.File) error { return syscall.EIO })
 	insert := func(tx Tx) error {
 		_, err := tx.Exec(ctx, "INSERT INTO t (n) VALUES (1)")
