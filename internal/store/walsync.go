@@ -22,7 +22,9 @@ import (
 // commit that a power failure could still undo. That is what
 // synchronous=FULL gives, where SQLite fsyncs before it publishes a
 // commit; here the fsync of one commit runs while the writer builds the
-// next.
+// next. This holds within one process: another process on the same file
+// (an admin command beside serve) syncs its own commits, and may be read
+// here for the moment before it has.
 //
 // SQLite still syncs the WAL itself before a checkpoint and the database
 // after one. A failed fsync is final: every commit waiting and every
