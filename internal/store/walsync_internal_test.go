@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -38,6 +39,13 @@ func newTableStore(t *testing.T) *Store {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// closing reports whether close has begun.
+func (w *walSync) closing() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.closed
 }
 
 // cancelled is a context that has ended.
@@ -213,8 +221,15 @@ func TestWALSyncClosed(t *testing.T) {
 	<-started
 	second := make(chan error, 1)
 	w.after(w.begun.Add(1), func(err error) { second <- err })
-	go func() { close(release) }()
-	w.close()
+	// The fsync returns only once close has begun: otherwise the syncer
+	// could sync again for the second commit before the store closes.
+	stopped := make(chan struct{})
+	go func() { w.close(); close(stopped) }()
+	for !w.closing() {
+		runtime.Gosched()
+	}
+	close(release)
+	<-stopped
 	if err := <-first; err != nil {
 		t.Fatalf("the commit whose fsync ran: %v", err)
 	}
