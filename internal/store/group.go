@@ -113,10 +113,8 @@ func (s *Store) runGroup(batch []*groupOp) uint64 {
 	n, err := s.groupTx(batch, false)
 	if errors.Is(err, errOpFailed) {
 		switch {
-		case len(batch) > 1:
-			var m uint64
-			m, err = s.groupTx(batch, true)
-			n = max(n, m)
+		case len(batch) > 1: // nothing was committed: n is 0
+			n, err = s.groupTx(batch, true)
 		case !retryable(batch[0].err):
 			return n
 		}

@@ -115,8 +115,8 @@ func (s *Store) sqliteTx(ctx, stmtCtx context.Context, fn func(tx Tx) error) err
 	}
 	done = true
 	n, err := s.wal.commit(t)
-	if werr := s.wal.wait(n); err == nil && werr != nil {
-		err = werr
+	if err == nil {
+		err = s.wal.wait(n) // a failed COMMIT is synced by walSync itself
 	}
 	if err != nil {
 		return fmt.Errorf("store: commit: %w", err)
