@@ -266,10 +266,10 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	res.Bench.PrepareSeconds = round3(prepared.Seconds())
 	src.mu.Lock()
 	res.Bench.SpoolBytesAtFinish = src.end
+	src.mu.Unlock()
 	if cfg.Dials != nil {
 		res.Bench.Connections = cfg.Dials()
 	}
-	src.mu.Unlock()
 	return res, ctx.Err()
 }
 
