@@ -58,6 +58,7 @@ func parse(r io.ReaderAt, size int64, opts Options, tree func(*parser, io.Reader
 	sc := newScanner(r, size, lim.MaxBytes, lim.MaxText, nonce)
 	p := &parser{lim: lim, src: r, sc: sc, nonce: []byte(nonce)}
 	root, err := tree(p, sc)
+	sc.release()
 	if err != nil {
 		return nil, err
 	}
@@ -85,10 +86,12 @@ type node struct {
 	// seen counts the children by local name so that index is found in
 	// constant time: scanning the siblings made a wide element quadratic
 	// (20 000 siblings with long names took seconds).
-	seen map[string]int
+	seen nameCounts
 	text []piece
 	tlen int
-	path string
+	// pathStr is the path, made by path when first asked: most elements
+	// are never named in an error or a note.
+	pathStr string
 	// hasText: non-space text seen; interrupted: a comment or PI came
 	// after it; noted: the resulting ErrCommentInValue is recorded.
 	hasText, interrupted, noted bool
@@ -113,6 +116,18 @@ func (n *node) inline() string {
 		b.Write(p.text)
 	}
 	return b.String()
+}
+
+// blank reports whether the node's text, without runs, is white space
+// (strings.TrimSpace of inline is empty), without joining it: a piece
+// ends only at markup, never inside a character.
+func (n *node) blank() bool {
+	for _, p := range n.text {
+		if len(bytes.TrimSpace(p.text)) > 0 {
+			return false
+		}
+	}
+	return true
 }
 
 type parser struct {
@@ -200,36 +215,29 @@ func (p *parser) startElement(name xml.Name, attrs []xml.Attr) error {
 	// element that crossed it (".../Place[19996]", not the first Place).
 	index := 1
 	if cur != nil {
-		index += cur.seen[name.Local] // a nil map reads as 0
-	}
-	path := pathOf(cur, name.Local)
-	if index > 1 {
-		path += "[" + strconv.Itoa(index) + "]"
+		index += cur.seen.get(name.Local)
 	}
 	p.depth++
 	if p.depth > p.lim.MaxDepth {
-		return newErr(path, ErrTooDeep, "elements nested deeper than %d", p.lim.MaxDepth)
+		return newErr(childPath(cur, name.Local, index), ErrTooDeep, "elements nested deeper than %d", p.lim.MaxDepth)
 	}
 	p.nelem++
 	if p.nelem > p.lim.MaxElements {
-		return newErr(path, ErrTooManyElements, "more than %d elements", p.lim.MaxElements)
+		return newErr(childPath(cur, name.Local, index), ErrTooManyElements, "more than %d elements", p.lim.MaxElements)
 	}
 	if len(attrs) > p.lim.MaxAttributes {
-		return newErr(path, ErrTooManyAttributes, "%d attributes on one element, more than %d", len(attrs), p.lim.MaxAttributes)
+		return newErr(childPath(cur, name.Local, index), ErrTooManyAttributes, "%d attributes on one element, more than %d", len(attrs), p.lim.MaxAttributes)
 	}
 	// encoding/xml does not enforce the well-formedness constraint that
 	// attribute names are unique (XML 1.0 §3.1, Namespaces §6.3); other
 	// parsers would keep the first or the last one, so a repeated attribute
 	// is refused rather than guessed at.
 	if a, dup := dupAttr(attrs); dup {
-		return newErr(path, ErrMalformed, "attribute {%s}%s repeated", clip(a.Space), clip(a.Local))
+		return newErr(childPath(cur, name.Local, index), ErrMalformed, "attribute {%s}%s repeated", clip(a.Space), clip(a.Local))
 	}
-	n := &node{name: name, attrs: attrs, parent: cur, index: index, path: path}
+	n := &node{name: name, attrs: attrs, parent: cur, index: index}
 	if cur != nil {
-		if cur.seen == nil {
-			cur.seen = map[string]int{}
-		}
-		cur.seen[n.name.Local] = index
+		cur.seen.set(n.name.Local, index)
 		cur.kids = append(cur.kids, n)
 	} else {
 		p.root = n
@@ -269,12 +277,12 @@ func (p *parser) comment(t []byte) error {
 	}
 	// A base64-looking run where a value stands: it is text after all, if
 	// it is short enough to be one.
-	path, tlen := "", 0
+	tlen := 0
 	if cur != nil {
-		path, tlen = cur.path, cur.tlen
+		tlen = cur.tlen
 	}
 	if run.Len+int64(tlen) > int64(p.lim.MaxText) {
-		return newErr(path, ErrTextTooLong, "text of %d bytes is longer than %d bytes", run.Len, p.lim.MaxText)
+		return newErr(p.curPath(), ErrTextTooLong, "text of %d bytes is longer than %d bytes", run.Len, p.lim.MaxText)
 	}
 	text, err := p.readRun(run)
 	if err != nil {
@@ -315,7 +323,7 @@ func (p *parser) curPath() string {
 	if p.cur == nil {
 		return ""
 	}
-	return p.cur.path
+	return p.cur.path()
 }
 
 // syntaxErr classifies a syntax error (encoding/xml's message) at line.
@@ -343,7 +351,7 @@ func (p *parser) text(cur *node, t []byte) error {
 		return nil
 	}
 	if cur.tlen+len(t) > p.lim.MaxText {
-		return newErr(cur.path, ErrTextTooLong, "text longer than %d bytes", p.lim.MaxText)
+		return newErr(cur.path(), ErrTextTooLong, "text longer than %d bytes", p.lim.MaxText)
 	}
 	cur.tlen += len(t)
 	nonSpace := len(bytes.TrimLeft(t, " \t\r\n")) > 0
@@ -352,7 +360,7 @@ func (p *parser) text(cur *node, t []byte) error {
 		// node read another value than those that join them, and a
 		// signature does not cover comments.
 		cur.noted = true
-		p.note(deviation(cur.path, ErrCommentInValue, "a comment or processing instruction splits this value"))
+		p.note(deviation(cur.path(), ErrCommentInValue, "a comment or processing instruction splits this value"))
 	}
 	cur.hasText = cur.hasText || nonSpace
 	// Text split by comments or processing instructions is joined to the
@@ -380,15 +388,32 @@ func (p *parser) readRun(run span) ([]byte, error) {
 	if _, err := p.src.ReadAt(b, run.Off); err != nil {
 		return nil, newErr("", ErrRead, "cannot read the packet: %v", err)
 	}
+	if bytes.IndexByte(b, '\r') < 0 {
+		return b, nil // ReplaceAll copies even what it leaves unchanged
+	}
 	b = bytes.ReplaceAll(b, []byte("\r\n"), []byte("\n"))
 	return bytes.ReplaceAll(b, []byte("\r"), []byte("\n")), nil
 }
 
-func pathOf(parent *node, local string) string {
-	if parent == nil {
-		return "/" + clip(local)
+// childPath is the path of parent's child named local, the index-th of
+// that name.
+func childPath(parent *node, local string, index int) string {
+	path := "/" + clip(local)
+	if parent != nil {
+		path = parent.path() + path
 	}
-	return parent.path + "/" + clip(local)
+	if index > 1 {
+		path += "[" + strconv.Itoa(index) + "]"
+	}
+	return path
+}
+
+// path is the node's path, such as "/edXMLEnvelope/edXMLHeader/MessageHeader/To[2]".
+func (n *node) path() string {
+	if n.pathStr == "" {
+		n.pathStr = childPath(n.parent, n.name.Local, n.index)
+	}
+	return n.pathStr
 }
 
 // maxNameInMsg is the longest name or namespace quoted in a path or message.
@@ -405,6 +430,57 @@ func clip(s string) string {
 		i--
 	}
 	return s[:i] + "…"
+}
+
+// nameCounts maps local names to counts: a few in a slice, searched
+// in order, then a map. Most elements have children of a few names,
+// and a map for each was a tenth of the bytes a parse allocated.
+type nameCounts struct {
+	few  []nameCount
+	many map[string]int
+}
+
+type nameCount struct {
+	name string
+	n    int
+}
+
+// fewNames is how many names nameCounts keeps in its slice.
+const fewNames = 8
+
+func (c *nameCounts) get(name string) int {
+	if c.many != nil {
+		return c.many[name]
+	}
+	for _, e := range c.few {
+		if e.name == name {
+			return e.n
+		}
+	}
+	return 0
+}
+
+func (c *nameCounts) set(name string, n int) {
+	if c.many != nil {
+		c.many[name] = n
+		return
+	}
+	for i := range c.few {
+		if c.few[i].name == name {
+			c.few[i].n = n
+			return
+		}
+	}
+	if len(c.few) < fewNames {
+		c.few = append(c.few, nameCount{name, n})
+		return
+	}
+	c.many = make(map[string]int, 2*fewNames)
+	for _, e := range c.few {
+		c.many[e.name] = e.n
+	}
+	c.many[name] = n
+	c.few = nil
 }
 
 // dupAttr returns an attribute whose name (namespace and local name) appears
@@ -438,7 +514,7 @@ func (p *parser) decodeErr(err error) error {
 	if errors.As(err, &e) {
 		if e.Path == "" && p.cur != nil && e.Err != ErrTooLarge {
 			c := *e
-			c.Path = p.cur.path
+			c.Path = p.cur.path()
 			return &c
 		}
 		return e
@@ -453,11 +529,11 @@ func (p *parser) packet(root *node) (*Packet, error) {
 	switch {
 	case root.name.Local == "edXML" && root.name.Space == Namespace:
 	case root.name.Space == LegacyNamespace:
-		return nil, newErr(root.path, ErrNamespace, "legacy pre-QCVN edXML namespace %q is not supported", LegacyNamespace)
+		return nil, newErr(root.path(), ErrNamespace, "legacy pre-QCVN edXML namespace %q is not supported", LegacyNamespace)
 	case root.name.Local == "edXML":
-		return nil, newErr(root.path, ErrNamespace, "root element is in namespace %q, want %q", root.name.Space, Namespace)
+		return nil, newErr(root.path(), ErrNamespace, "root element is in namespace %q, want %q", root.name.Space, Namespace)
 	default:
-		return nil, newErr(root.path, ErrNotEdXML, "root element is {%s}%s, want edXML", root.name.Space, root.name.Local)
+		return nil, newErr(root.path(), ErrNotEdXML, "root element is {%s}%s, want edXML", root.name.Space, root.name.Local)
 	}
 	if err := p.noStraySignature(root); err != nil {
 		return nil, err
@@ -469,7 +545,7 @@ func (p *parser) packet(root *node) (*Packet, error) {
 	}
 	env := top.first("edXMLEnvelope")
 	if env == nil {
-		return nil, newErr(root.path+"/edXMLEnvelope", ErrMissing, "edXMLEnvelope is missing")
+		return nil, newErr(root.path()+"/edXMLEnvelope", ErrMissing, "edXMLEnvelope is missing")
 	}
 	envKids, err := p.group(env, one("edXMLHeader"), one("edXMLBody"))
 	if err != nil {
@@ -477,7 +553,7 @@ func (p *parser) packet(root *node) (*Packet, error) {
 	}
 	hdr := envKids.first("edXMLHeader")
 	if hdr == nil {
-		return nil, newErr(env.path+"/edXMLHeader", ErrMissing, "edXMLHeader is missing")
+		return nil, newErr(env.path()+"/edXMLHeader", ErrMissing, "edXMLHeader is missing")
 	}
 	hk, err := p.group(hdr, one("MessageHeader"), one("TraceHeaderList"), sig())
 	if err != nil {
@@ -485,7 +561,7 @@ func (p *parser) packet(root *node) (*Packet, error) {
 	}
 	mh := hk.first("MessageHeader")
 	if mh == nil {
-		return nil, newErr(hdr.path+"/MessageHeader", ErrMissing, "MessageHeader is missing")
+		return nil, newErr(hdr.path()+"/MessageHeader", ErrMissing, "MessageHeader is missing")
 	}
 	if err := p.messageHeader(pkt, mh); err != nil {
 		return nil, err
@@ -509,7 +585,7 @@ func (p *parser) packet(root *node) (*Packet, error) {
 		}
 	}
 	if pkt.Status != nil && (len(pkt.Manifest) > 0 || len(pkt.Attachments) > 0) {
-		p.note(deviation(env.path, ErrUnexpected, "a status packet carries no body or attachments"))
+		p.note(deviation(env.path(), ErrUnexpected, "a status packet carries no body or attachments"))
 	}
 	pkt.Issues = p.issues
 	return pkt, nil
@@ -529,7 +605,7 @@ func (p *parser) noStraySignature(n *node) error {
 	for _, k := range n.kids {
 		if k.name.Local == "Signature" {
 			if !isHeader(n) {
-				return newErr(k.path, ErrUnexpected, "Signature is allowed only in edXMLHeader")
+				return newErr(k.path(), ErrUnexpected, "Signature is allowed only in edXMLHeader")
 			}
 			continue // its own children are the signature's business
 		}
@@ -561,10 +637,25 @@ func one(local string) childSpec  { return childSpec{local: local} }
 func many(local string) childSpec { return childSpec{local: local, repeat: true} }
 func sig() childSpec              { return childSpec{local: "Signature", isSig: true} }
 
-type kids map[string][]*node
+// kids are an element's children sorted by group, by the specs it was
+// given (a map for each group was a seventh of the bytes a parse allocated).
+type kids struct {
+	specs []childSpec
+	nodes [][]*node // nodes[i]: the children of specs[i], in order
+}
+
+// all returns the children of the spec named local.
+func (k kids) all(local string) []*node {
+	for i := range k.specs {
+		if k.specs[i].local == local {
+			return k.nodes[i]
+		}
+	}
+	return nil
+}
 
 func (k kids) first(local string) *node {
-	if ns := k[local]; len(ns) > 0 {
+	if ns := k.all(local); len(ns) > 0 {
 		return ns[0]
 	}
 	return nil
@@ -575,13 +666,14 @@ func (k kids) first(local string) *node {
 // non-repeatable child that appears twice is an error, since which one a
 // reader would take is ambiguous. Text between children is noted.
 func (p *parser) group(n *node, specs ...childSpec) (kids, error) {
-	out := kids{}
+	out := kids{specs: specs, nodes: make([][]*node, len(specs))}
 	for _, k := range n.kids {
 		var spec *childSpec
+		si := -1
 		for i := range specs {
 			s := &specs[i]
 			if k.name.Local == s.local || (s.alias != "" && k.name.Local == s.alias) {
-				spec = s
+				spec, si = s, i
 				break
 			}
 		}
@@ -593,19 +685,19 @@ func (p *parser) group(n *node, specs ...childSpec) (kids, error) {
 			// Names are clipped: a long namespace declared once and quoted
 			// in the note of each of thousands of children was an
 			// amplification of memory.
-			p.note(deviation(k.path, ErrUnknown, "unknown element {%s}%s ignored", clip(k.name.Space), clip(k.name.Local)))
+			p.note(deviation(k.path(), ErrUnknown, "unknown element {%s}%s ignored", clip(k.name.Space), clip(k.name.Local)))
 			continue
 		}
 		if spec.alias != "" && k.name.Local == spec.alias {
-			p.note(deviation(k.path, ErrUnknown, "%s is spelled %s in QCVN 102", spec.alias, spec.local))
+			p.note(deviation(k.path(), ErrUnknown, "%s is spelled %s in QCVN 102", spec.alias, spec.local))
 		}
-		if len(out[spec.local]) > 0 && !spec.repeat {
-			return nil, newErr(k.path, ErrDuplicate, "%s appears more than once", spec.local)
+		if len(out.nodes[si]) > 0 && !spec.repeat {
+			return kids{}, newErr(k.path(), ErrDuplicate, "%s appears more than once", spec.local)
 		}
-		out[spec.local] = append(out[spec.local], k)
+		out.nodes[si] = append(out.nodes[si], k)
 	}
-	if strings.TrimSpace(n.inline()) != "" {
-		p.note(deviation(n.path, ErrUnexpected, "text between elements ignored"))
+	if !n.blank() {
+		p.note(deviation(n.path(), ErrUnexpected, "text between elements ignored"))
 	}
 	return out, nil
 }
@@ -616,7 +708,7 @@ func (p *parser) value(n *node) string {
 		return ""
 	}
 	if len(n.kids) > 0 {
-		p.note(deviation(n.kids[0].path, ErrUnexpected, "element inside a text field ignored"))
+		p.note(deviation(n.kids[0].path(), ErrUnexpected, "element inside a text field ignored"))
 	}
 	return strings.TrimSpace(n.inline())
 }
@@ -628,7 +720,7 @@ func (p *parser) intValue(n *node) *int {
 	}
 	v, err := wholeNumber(s)
 	if err != nil || len(s) > 9 {
-		p.note(newErr(n.path, ErrInvalidValue, "%q is not a whole number", s))
+		p.note(newErr(n.path(), ErrInvalidValue, "%q is not a whole number", s))
 		return nil
 	}
 	return &v
@@ -651,11 +743,11 @@ func (p *parser) date(n *node) Date {
 	}
 	d, nc, err := ParseDate(s)
 	if err != nil {
-		p.note(newErr(n.path, ErrDate, "%v", err))
+		p.note(newErr(n.path(), ErrDate, "%v", err))
 		return Date{}
 	}
 	if nc {
-		p.note(deviation(n.path, ErrDate, "date %q is not in the form yyyy/MM/dd", s))
+		p.note(deviation(n.path(), ErrDate, "date %q is not in the form yyyy/MM/dd", s))
 	}
 	return d
 }
@@ -667,11 +759,11 @@ func (p *parser) timestamp(n *node) time.Time {
 	}
 	t, nc, err := ParseTimestamp(s)
 	if err != nil {
-		p.note(newErr(n.path, ErrTimestamp, "%v", err))
+		p.note(newErr(n.path(), ErrTimestamp, "%v", err))
 		return time.Time{}
 	}
 	if nc {
-		p.note(deviation(n.path, ErrTimestamp, "timestamp %q is not in the form yyyy/MM/dd HH:mm:ss", s))
+		p.note(deviation(n.path(), ErrTimestamp, "timestamp %q is not in the form yyyy/MM/dd HH:mm:ss", s))
 	}
 	return t
 }
@@ -716,7 +808,7 @@ func (p *parser) messageHeader(pkt *Packet, mh *node) error {
 	}
 	switch {
 	case hasStatus && hasDoc:
-		return newErr(mh.path, ErrKind, "MessageHeader has both StatusCode and document elements")
+		return newErr(mh.path(), ErrKind, "MessageHeader has both StatusCode and document elements")
 	case hasStatus, statusOnly && !hasDoc:
 		// A header with the elements only a status has and none only a
 		// document has is a status that lacks its StatusCode: read as a
@@ -740,7 +832,7 @@ func (p *parser) documentHeader(pkt *Packet, mh *node) error {
 			return err
 		}
 	}
-	for _, n := range k["To"] {
+	for _, n := range k.all("To") {
 		o, err := p.organization(n)
 		if err != nil {
 			return err
@@ -784,7 +876,7 @@ func (p *parser) documentHeader(pkt *Packet, mh *node) error {
 		if err != nil {
 			return err
 		}
-		for _, pl := range tk["Place"] {
+		for _, pl := range tk.all("Place") {
 			h.ToPlaces = append(h.ToPlaces, p.value(pl))
 		}
 	}
@@ -793,7 +885,7 @@ func (p *parser) documentHeader(pkt *Packet, mh *node) error {
 			return err
 		}
 	}
-	for _, n := range k["ResponseFor"] {
+	for _, n := range k.all("ResponseFor") {
 		r, err := p.responseFor(n)
 		if err != nil {
 			return err
@@ -833,7 +925,7 @@ func (p *parser) otherInfo(n *node) (*OtherInfo, error) {
 			o.Direction = &f
 		case "":
 		default:
-			p.note(newErr(dn.path, ErrInvalidValue, "Direction %q is not true or false", s))
+			p.note(newErr(dn.path(), ErrInvalidValue, "Direction %q is not true or false", s))
 		}
 	}
 	if an := k.first("Appendixes"); an != nil {
@@ -841,7 +933,7 @@ func (p *parser) otherInfo(n *node) (*OtherInfo, error) {
 		if err != nil {
 			return nil, err
 		}
-		for _, a := range ak["Appendix"] {
+		for _, a := range ak.all("Appendix") {
 			o.Appendixes = append(o.Appendixes, p.value(a))
 		}
 	}
@@ -861,7 +953,7 @@ func (p *parser) responseFor(n *node) (ResponseFor, error) {
 			if err != nil {
 				return ResponseFor{}, err
 			}
-			p.note(deviation(c.path, ErrUnexpected, "ResponseFor/Code is one \"number/notation\" string in QCVN 102"))
+			p.note(deviation(c.path(), ErrUnexpected, "ResponseFor/Code is one \"number/notation\" string in QCVN 102"))
 			r.Code = Code{Number: p.value(ck.first("CodeNumber")), Notation: p.value(ck.first("CodeNotation"))}.String()
 		} else {
 			r.Code = p.value(c)
@@ -908,11 +1000,11 @@ func (p *parser) statusHeader(pkt *Packet, mh *node) error {
 		case v == "":
 			// Code stays 0: Validate reports it missing.
 		case err != nil || len(v) > 3 || c < 0:
-			p.note(newErr(n.path, ErrStatusCode, "status code %q is not a number", v))
+			p.note(newErr(n.path(), ErrStatusCode, "status code %q is not a number", v))
 		default:
 			s.Code = StatusCode(c)
 			if len(v) != 2 {
-				p.note(deviation(n.path, ErrStatusCode, "status code %q is not two digits", v))
+				p.note(deviation(n.path(), ErrStatusCode, "status code %q is not two digits", v))
 			}
 		}
 	}
@@ -927,7 +1019,7 @@ func (p *parser) traceList(pkt *Packet, tl *node) error {
 	if err != nil {
 		return err
 	}
-	for _, th := range k["TraceHeader"] {
+	for _, th := range k.all("TraceHeader") {
 		hk, err := p.group(th, one("OrganId"), one("Timestamp"))
 		if err != nil {
 			return err
@@ -968,7 +1060,7 @@ func (p *parser) business(n *node) (*Business, error) {
 			if err != nil {
 				return nil, err
 			}
-			for _, r := range rk["Receiver"] {
+			for _, r := range rk.all("Receiver") {
 				fk, err := p.group(r, one("OrganId"), one("ReceiverType"))
 				if err != nil {
 					return nil, err
@@ -987,7 +1079,7 @@ func (p *parser) business(n *node) (*Business, error) {
 		if err != nil {
 			return nil, err
 		}
-		for _, ri := range rk["ReplacementInfo"] {
+		for _, ri := range rk.all("ReplacementInfo") {
 			fk, err := p.group(ri, one("DocumentId"), one("OrganIdList"))
 			if err != nil {
 				return nil, err
@@ -998,7 +1090,7 @@ func (p *parser) business(n *node) (*Business, error) {
 				if err != nil {
 					return nil, err
 				}
-				for _, o := range ok["OrganId"] {
+				for _, o := range ok.all("OrganId") {
 					info.OrganIDs = append(info.OrganIDs, p.code(o))
 				}
 			}
@@ -1018,16 +1110,16 @@ func (p *parser) body(pkt *Packet, body *node) error {
 		return nil
 	}
 	if v, ok := man.attr("version"); ok && v != "1.0" {
-		p.note(deviation(man.path, ErrInvalidValue, "manifest version %q, want 1.0", v))
+		p.note(deviation(man.path(), ErrInvalidValue, "manifest version %q, want 1.0", v))
 	}
 	mk, err := p.group(man, many("Reference"))
 	if err != nil {
 		return err
 	}
-	if len(mk["Reference"]) > p.lim.MaxAttachments {
-		return newErr(man.path, ErrTooManyAttachments, "%d manifest entries, more than %d", len(mk["Reference"]), p.lim.MaxAttachments)
+	if len(mk.all("Reference")) > p.lim.MaxAttachments {
+		return newErr(man.path(), ErrTooManyAttachments, "%d manifest entries, more than %d", len(mk.all("Reference")), p.lim.MaxAttachments)
 	}
-	for _, r := range mk["Reference"] {
+	for _, r := range mk.all("Reference") {
 		rk, err := p.group(r, one("ContentId"), one("ContentType"), one("Description"), one("AttachmentName"))
 		if err != nil {
 			return err
@@ -1051,10 +1143,10 @@ func (p *parser) attachments(pkt *Packet, ae *node) error {
 	if err != nil {
 		return err
 	}
-	if len(k["Attachment"]) > p.lim.MaxAttachments {
-		return newErr(ae.path, ErrTooManyAttachments, "%d attachments, more than %d", len(k["Attachment"]), p.lim.MaxAttachments)
+	if len(k.all("Attachment")) > p.lim.MaxAttachments {
+		return newErr(ae.path(), ErrTooManyAttachments, "%d attachments, more than %d", len(k.all("Attachment")), p.lim.MaxAttachments)
 	}
-	for _, a := range k["Attachment"] {
+	for _, a := range k.all("Attachment") {
 		ak, err := p.group(a, one("ContentId"), one("AttachmentName"), one("Description"), one("ContentType"), one("ContentTransferEncoded"))
 		if err != nil {
 			return err
@@ -1067,7 +1159,7 @@ func (p *parser) attachments(pkt *Packet, ae *node) error {
 		}
 		if cte := ak.first("ContentTransferEncoded"); cte != nil {
 			if len(cte.kids) > 0 {
-				return newErr(cte.kids[0].path, ErrUnexpected, "elements inside an attachment payload")
+				return newErr(cte.kids[0].path(), ErrUnexpected, "elements inside an attachment payload")
 			}
 			att.content = &encodedContent{src: p.src, pieces: cte.text}
 		}
@@ -1079,7 +1171,7 @@ func (p *parser) attachments(pkt *Packet, ae *node) error {
 func (p *parser) signature(n *node) *Signature {
 	s := &Signature{Namespace: n.name.Space}
 	if s.Namespace != DSigNamespace {
-		p.note(deviation(n.path, ErrNamespace, "Signature is not in the XML-Signature namespace"))
+		p.note(deviation(n.path(), ErrNamespace, "Signature is not in the XML-Signature namespace"))
 	}
 	var walk func(*node)
 	walk = func(n *node) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"sync"
 )
 
 // span is a run of source bytes [Off, Off+Len).
@@ -48,6 +49,8 @@ type scanner struct {
 	last2   [2]byte
 	decl    []byte // collected markup declaration, for classification
 	declLvl int
+
+	bufs *scanBuffers // where in, out and run came from; nil once released
 }
 
 type scanState int
@@ -85,7 +88,29 @@ var b64 = func() (t [256]bool) {
 // handed to the tokenizer.
 const elideAt = 1 << 10
 
+// scanBuffers are a scanner's working buffers, kept in scanPool between
+// parses: made afresh, they were two fifths of the bytes a 10 KB
+// packet's parse allocated.
+type scanBuffers struct{ in, out, run []byte }
+
+var scanPool = sync.Pool{New: func() any { return new(scanBuffers) }}
+
+// errReleased answers a read of a released scanner (a bug, not input).
+var errReleased = &Error{Err: ErrRead, Msg: "internal: the scanner was read after its parse"}
+
+// maxPooled is the largest buffer put back in scanPool: a long text run
+// grows run and out up to maxText, which is not kept.
+const maxPooled = 64 << 10
+
 func newScanner(src io.ReaderAt, size, max int64, maxText int, nonce string) *scanner {
+	b := scanPool.Get().(*scanBuffers)
+	n := min(32<<10, int(size)+1)
+	if cap(b.in) < n {
+		b.in = make([]byte, 32<<10)
+	}
+	if cap(b.out) < n {
+		b.out = make([]byte, 0, 32<<10)
+	}
 	return &scanner{
 		src:     io.NewSectionReader(src, 0, size),
 		at:      src,
@@ -93,9 +118,28 @@ func newScanner(src io.ReaderAt, size, max int64, maxText int, nonce string) *sc
 		maxText: maxText,
 		elideAt: min(elideAt, maxText),
 		marker:  []byte("<!--" + nonce + "-->"),
-		in:      make([]byte, min(32<<10, int(size)+1)),
+		in:      b.in[:n],
+		out:     b.out[:0],
+		run:     b.run[:0],
 		runB64:  true,
+		bufs:    b,
 	}
+}
+
+// release returns the working buffers to scanPool. Nothing the parse
+// returns points into them: the tokenizer copies what it reads, the parser
+// what it keeps. The scanner must not be read after.
+func (s *scanner) release() {
+	b := s.bufs
+	if b == nil {
+		return
+	}
+	s.bufs = nil
+	if cap(s.in) <= maxPooled && cap(s.out) <= maxPooled && cap(s.run) <= maxPooled {
+		b.in, b.out, b.run = s.in[:0], s.out[:0], s.run[:0]
+		scanPool.Put(b)
+	}
+	s.in, s.out, s.run, s.err = nil, nil, nil, errReleased
 }
 
 func (s *scanner) Read(p []byte) (int, error) {
