@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync"
 
 	"github.com/edocgw/edocgw/archive"
 )
@@ -19,7 +20,16 @@ type spool struct {
 	size   int64
 	digest archive.Digest
 	file   *os.File
+	mem    *bytes.Buffer // a small body, from memPool
+	br     *bytes.Reader // ra over mem
 }
+
+// memPool keeps the buffers of small bodies: a 10 KB packet's buffer was
+// a twentieth of the bytes its acceptance allocated.
+var memPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledBody is the largest buffer put back in memPool.
+const maxPooledBody = 256 << 10
 
 // newSpool reads r to the end, refusing more than max bytes with
 // ErrTooLarge; sizeHint is the declared length, or -1. The caller closes
@@ -30,22 +40,27 @@ func newSpool(r io.Reader, max, memMax, sizeHint int64, dir string) (*spool, err
 	tee := io.TeeReader(lr, h)
 	// Small bodies stay in memory, in one allocation when the declared
 	// length is known (bytes.Buffer would double its way up to it).
-	var buf bytes.Buffer
+	buf := memPool.Get().(*bytes.Buffer)
+	buf.Reset()
 	if sizeHint > 0 && sizeHint <= memMax {
 		buf.Grow(int(sizeHint) + bytes.MinRead)
 	}
-	n, err := io.CopyN(&buf, tee, memMax+1)
+	n, err := io.CopyN(buf, tee, memMax+1)
 	if err != nil && !errors.Is(err, io.EOF) {
+		putMem(buf)
 		return nil, fmt.Errorf("routing: read body: %w", err)
 	}
 	if n <= memMax {
 		if n > max {
+			putMem(buf)
 			return nil, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, max)
 		}
-		s := &spool{ra: bytes.NewReader(buf.Bytes()), size: n}
+		br := bytes.NewReader(buf.Bytes())
+		s := &spool{ra: br, size: n, mem: buf, br: br}
 		copy(s.digest[:], h.Sum(nil))
 		return s, nil
 	}
+	defer putMem(buf)
 	f, err := os.CreateTemp(dir, "edocgw-spool-*")
 	if err != nil {
 		return nil, unavailable("spool", err)
@@ -73,9 +88,23 @@ func newSpool(r io.Reader, max, memMax, sizeHint int64, dir string) (*spool, err
 
 func (s *spool) reader() io.Reader { return io.NewSectionReader(s.ra, 0, s.size) }
 
+// Close releases the body. A reader of a small body taken before (an
+// attachment of the parsed packet, say) then reads nothing, as it would
+// from a closed file, rather than the next body in its buffer.
 func (s *spool) Close() error {
 	if s.file != nil {
 		return s.file.Close()
 	}
+	if s.mem != nil {
+		s.br.Reset(nil)
+		putMem(s.mem)
+		s.mem, s.br = nil, nil
+	}
 	return nil
+}
+
+func putMem(b *bytes.Buffer) {
+	if b.Cap() <= maxPooledBody {
+		memPool.Put(b)
+	}
 }
