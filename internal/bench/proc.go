@@ -5,8 +5,10 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"runtime"
+	"runtime/metrics"
 	"strconv"
 	"strings"
 	"time"
@@ -112,12 +114,14 @@ func ResetPeak(pid int) error {
 
 // Machine describes where a run happened.
 type Machine struct {
-	CPUs       int    `json:"nproc"`
-	GOMAXPROCS int    `json:"gomaxprocs"`
-	CPUModel   string `json:"cpuModel,omitempty"`
-	Go         string `json:"go"`
-	OS         string `json:"os"`
-	Date       string `json:"date"`
+	CPUs       int `json:"nproc"`
+	GOMAXPROCS int `json:"gomaxprocs"`
+	// GCPercent is the collector's target (GOGC, -1 off) in this process.
+	GCPercent int    `json:"gcPercent"`
+	CPUModel  string `json:"cpuModel,omitempty"`
+	Go        string `json:"go"`
+	OS        string `json:"os"`
+	Date      string `json:"date"`
 	// LoadAverage is /proc/loadavg's 1, 5 and 15 minutes when the run
 	// began: other work on a shared machine shows here.
 	LoadAverage []float64 `json:"loadAverage,omitempty"`
@@ -126,7 +130,7 @@ type Machine struct {
 // ThisMachine describes this machine at date.
 func ThisMachine(date time.Time) Machine {
 	m := Machine{CPUs: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0), Go: runtime.Version(),
-		OS: runtime.GOOS + "/" + runtime.GOARCH, Date: date.Format(time.RFC3339)}
+		OS: runtime.GOOS + "/" + runtime.GOARCH, Date: date.Format(time.RFC3339), GCPercent: gcPercent()}
 	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
 		m.CPUModel = cpuModel(b)
 	}
@@ -167,4 +171,17 @@ func parseLoadAvg(b []byte) ([]float64, error) {
 		out[i] = v
 	}
 	return out, nil
+}
+
+// gcPercent reads the collector's target without changing it.
+func gcPercent() int {
+	s := []metrics.Sample{{Name: "/gc/gogc:percent"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindUint64 {
+		return 0
+	}
+	if v := s[0].Value.Uint64(); v <= math.MaxInt32 {
+		return int(v)
+	}
+	return -1
 }

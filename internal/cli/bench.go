@@ -75,12 +75,16 @@ func runBench(args []string, env Env) error {
 	cpuProfile := f.String("cpuprofile", "", "write a CPU profile of this process during the timed part (in-process: the gateway and the load)")
 	memProfile := f.String("memprofile", "", "write a heap profile of this process at the end")
 	procs := addProcsFlag(f)
+	gcPercent := addGCFlag(f)
 	maxPacket := f.Int64("max-packet", benchMaxPacket, "in-process or --spawn: the gateway's packet limit, bytes (serve --max-packet); documents above 16 MiB are signed as streams, e.g. --mix 1000MB=1 --documents 1 --max-packet 1073741824")
 	if err := f.parseNone(args); err != nil {
 		return err
 	}
 	// The load's and an in-process gateway's; a spawned gateway gets the same.
 	if err := setProcs(*procs); err != nil {
+		return err
+	}
+	if err := setGCPercent(*gcPercent); err != nil {
 		return err
 	}
 	mode := "in-process"
@@ -239,7 +243,7 @@ func runBench(args []string, env Env) error {
 		// which the others then share.
 		var probes bench.Probes
 		for i := range *instances {
-			child, err := spawnGateway(ctx, *serveBin, *data, *dbURL, *archiveURL, root, *maxPacket, *procs)
+			child, err := spawnGateway(ctx, *serveBin, *data, *dbURL, *archiveURL, root, *maxPacket, *procs, *gcPercent)
 			if err != nil {
 				return err
 			}
@@ -460,7 +464,7 @@ type childGateway struct {
 
 // spawnGateway starts bin serve on a free loopback port and waits for
 // its address.
-func spawnGateway(ctx context.Context, bin, data, dbURL, archiveURL, trust string, maxPacket int64, procs int) (*childGateway, error) {
+func spawnGateway(ctx context.Context, bin, data, dbURL, archiveURL, trust string, maxPacket int64, procs, gcPercent int) (*childGateway, error) {
 	if bin == "" {
 		exe, err := os.Executable()
 		if err != nil {
@@ -469,7 +473,7 @@ func spawnGateway(ctx context.Context, bin, data, dbURL, archiveURL, trust strin
 		bin = exe
 	}
 	args := []string{"serve", "--listen", "127.0.0.1:0", "--data", data, "--trust", trust, "--max-packet", strconv.FormatInt(maxPacket, 10),
-		"--procs", strconv.Itoa(procs)}
+		"--procs", strconv.Itoa(procs), "--gc-percent", strconv.Itoa(gcPercent)}
 	if dbURL != "" {
 		args = append(args, "--database-url", dbURL)
 	}

@@ -58,10 +58,14 @@ func runServe(args []string, env Env) error {
 	spool := f.String("spool-dir", "", "where request bodies over 1 MiB wait while checked (default: the system's temporary folder)")
 	vf := addVXPServeFlags(f)
 	procs := addProcsFlag(f)
+	gcPercent := addGCFlag(f)
 	if err := f.parseNone(args); err != nil {
 		return err
 	}
 	if err := setProcs(*procs); err != nil {
+		return err
+	}
+	if err := setGCPercent(*gcPercent); err != nil {
 		return err
 	}
 	if (*certFile == "") != (*keyFile == "") {
