@@ -48,9 +48,9 @@ func (h *Hub) FetchMany(ctx context.Context, p Principal, ids []string) ([]Fetch
 		}
 		seen[id] = true
 	}
-	out := make([]FetchResult, len(ids))
 	ba, ok := h.o.Store.(batchAcker)
 	if !ok {
+		out := make([]FetchResult, len(ids))
 		for i, id := range ids {
 			out[i].ID = id
 			out[i].Info, out[i].Blob, out[i].Err = h.FetchDelivery(ctx, p, id)
@@ -61,6 +61,45 @@ func (h *Hub) FetchMany(ctx context.Context, p Principal, ids []string) ([]Fetch
 	if err != nil {
 		return nil, err
 	}
+	return h.fetchFound(ctx, p, ba, ids, found, bad)
+}
+
+// FetchNext is FetchMany for the first limit deliveries of the caller's
+// inbox, those Inbox lists first: a DMS takes its next page, originals
+// and all, in one request and one read, not a listing and then a fetch.
+// An empty inbox gives no results and no error.
+func (h *Hub) FetchNext(ctx context.Context, p Principal, limit int) ([]FetchResult, error) {
+	if p.Role != RoleAgency {
+		return nil, fmt.Errorf("%w: only an agency has an inbox", ErrForbidden)
+	}
+	if limit <= 0 || limit > MaxFetchBatch {
+		return nil, fmt.Errorf("%w: limit %d, 1–%d", ErrBadRequest, limit, MaxFetchBatch)
+	}
+	items, err := h.o.Store.Inbox(ctx, p.Agency, "", limit)
+	if err != nil {
+		return nil, unavailable("database", err)
+	}
+	if len(items) == 0 {
+		return nil, nil
+	}
+	ids := make([]string, len(items))
+	found := make(map[string]InboxItem, len(items))
+	for i, it := range items {
+		ids[i] = it.Delivery.ID
+		found[ids[i]] = it
+	}
+	ba, ok := h.o.Store.(batchAcker)
+	if !ok {
+		return h.FetchMany(ctx, p, ids)
+	}
+	// Inbox reads only the caller's own deliveries: none is refused.
+	return h.fetchFound(ctx, p, ba, ids, found, make([]error, len(ids)))
+}
+
+// fetchFound is FetchMany once the deliveries of ids are read: found
+// holds each, bad the refusal of those that are not the caller's.
+func (h *Hub) fetchFound(ctx context.Context, p Principal, ba batchAcker, ids []string, found map[string]InboxItem, bad []error) ([]FetchResult, error) {
+	out := make([]FetchResult, len(ids))
 	for i, id := range ids {
 		out[i].ID, out[i].Err = id, bad[i]
 	}

@@ -144,3 +144,105 @@ func TestFetchManyBudget(t *testing.T) {
 	}
 	res[0].Blob.Close()
 }
+
+// TestFetchNext: the next page of an inbox, fetched without naming ids,
+// holds the caller's first deliveries as Inbox lists them, originals and
+// all, each recorded as FetchMany records it; pulled but not acknowledged
+// they come again; acknowledged they make way for the next; another
+// agency's never appear; an empty inbox is an empty answer.
+func TestFetchNext(t *testing.T) {
+	for _, tc := range batchModes {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			e := newEnv(t, "", tc.opts...)
+			var originals [][]byte
+			for i := range 3 {
+				b := e.signed(g22, hubtest.Doc{To: []agencyids.Code{h41}, Number: fmt.Sprint(60 + i), Notation: "VPCP"})
+				e.accept(agencyP(g22), b)
+				originals = append(originals, b)
+			}
+			e.accept(agencyP(g22), e.signed(g22, hubtest.Doc{To: []agencyids.Code{h14}, Number: "70", Notation: "VPCP"}))
+			inbox := e.inbox(h41)
+			if len(inbox) != 3 {
+				t.Fatalf("inbox of H41: %+v", inbox)
+			}
+			pulls, fetches := countKind(t, e, "delivery.pulled"), countKind(t, e, "delivery.fetched")
+
+			check := func(res []routing.FetchResult, want ...int) {
+				t.Helper()
+				if len(res) != len(want) {
+					t.Fatalf("%d results, want %d", len(res), len(want))
+				}
+				for k, i := range want {
+					r := res[k]
+					if r.ID != inbox[i].DeliveryID || r.Err != nil || r.Info == nil || r.Info.State != routing.StatePulled || r.Blob == nil {
+						t.Fatalf("result %d: %+v, want delivery %s pulled", k, r, inbox[i].DeliveryID)
+					}
+					got, err := io.ReadAll(r.Blob)
+					r.Blob.Close()
+					if err != nil || !bytes.Equal(got, originals[i]) {
+						t.Fatalf("result %d: read %d bytes (%v), want the original's %d", k, len(got), err, len(originals[i]))
+					}
+				}
+			}
+			res, err := e.hub.FetchNext(ctx, agencyP(h41), 2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			check(res, 0, 1)
+			if got := countKind(t, e, "delivery.pulled"); got != pulls+2 {
+				t.Errorf("%d delivery.pulled events, want %d", got, pulls+2)
+			}
+			// Not acknowledged: the same two again, now fetched.
+			res, err = e.hub.FetchNext(ctx, agencyP(h41), 2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			check(res, 0, 1)
+			if got := countKind(t, e, "delivery.fetched"); got != fetches+2 {
+				t.Errorf("%d delivery.fetched events, want %d", got, fetches+2)
+			}
+			if _, err := e.hub.AckMany(ctx, agencyP(h41), []string{inbox[0].DeliveryID, inbox[1].DeliveryID}); err != nil {
+				t.Fatal(err)
+			}
+			res, err = e.hub.FetchNext(ctx, agencyP(h41), 100)
+			if err != nil {
+				t.Fatal(err)
+			}
+			check(res, 2)
+			if _, err := e.hub.AckMany(ctx, agencyP(h41), []string{inbox[2].DeliveryID}); err != nil {
+				t.Fatal(err)
+			}
+			if res, err := e.hub.FetchNext(ctx, agencyP(h41), 100); err != nil || len(res) != 0 {
+				t.Errorf("empty inbox: %d results, %v", len(res), err)
+			}
+
+			before := countKind(t, e, "")
+			for name, call := range map[string]func() error{
+				"limit 0":   func() error { _, err := e.hub.FetchNext(ctx, agencyP(h14), 0); return err },
+				"limit 101": func() error { _, err := e.hub.FetchNext(ctx, agencyP(h14), routing.MaxFetchBatch+1); return err },
+				"an auditor": func() error {
+					_, err := e.hub.FetchNext(ctx, routing.Principal{Role: routing.RoleAuditor}, 10)
+					return err
+				},
+			} {
+				want := routing.ErrBadRequest
+				if name == "an auditor" {
+					want = routing.ErrForbidden
+				}
+				if err := call(); !errors.Is(err, want) {
+					t.Errorf("%s: %v, want %v", name, err, want)
+				}
+			}
+			if got := countKind(t, e, ""); got != before {
+				t.Errorf("refusals recorded %d events", got-before)
+			}
+			// H14's delivery is still there for H14 alone.
+			res, err = e.hub.FetchNext(ctx, agencyP(h14), 10)
+			if err != nil || len(res) != 1 || res[0].ID != e.inbox(h14)[0].DeliveryID {
+				t.Fatalf("H14's next page: %+v, %v", res, err)
+			}
+			routing.CloseBlobs(res)
+		})
+	}
+}

@@ -37,7 +37,7 @@ type Echo struct {
 	Pullers     int     `json:"pullers"`
 	Poll        string  `json:"poll"`
 	Ack         string  `json:"ack"`   // each (one request per delivery) or page
-	Fetch       string  `json:"fetch"` // each (GET /v1/deliveries/{id}) or page (POST /v1/inbox/fetch)
+	Fetch       string  `json:"fetch"` // each (GET /v1/deliveries/{id}), page (POST /v1/inbox/fetch of ids) or next (of a limit)
 	Ahead       int     `json:"ahead"`
 	Seed        uint64  `json:"seed"`
 }

@@ -67,6 +67,10 @@ type Config struct {
 	// FetchPage makes a puller fetch a whole inbox page in one POST
 	// /v1/inbox/fetch, instead of one GET /v1/deliveries/{id} each.
 	FetchPage bool
+	// FetchNext makes a puller take its next page, originals and all, in
+	// one POST /v1/inbox/fetch with a limit, without listing it first
+	// (GET /v1/inbox).
+	FetchNext bool
 	// Drain bounds the wait for deliveries once sending stopped.
 	Drain time.Duration
 	// Ahead is how many documents are signed before timing starts; 0:
@@ -338,7 +342,10 @@ func (cfg *Config) echo() Echo {
 	if cfg.AckPage {
 		e.Ack = "page"
 	}
-	if cfg.FetchPage {
+	switch {
+	case cfg.FetchNext:
+		e.Fetch = "next"
+	case cfg.FetchPage:
 		e.Fetch = "page"
 	}
 	if cfg.Duration > 0 {
@@ -615,6 +622,11 @@ func (r *runner) stopped(ctx context.Context) bool {
 
 // pullPage handles one page of an agency's inbox and returns its length.
 func (r *runner) pullPage(ctx context.Context, a int) int {
+	if r.cfg.FetchNext {
+		fetched, n := r.fetchNext(ctx, a)
+		r.ackAll(ctx, a, fetched)
+		return n
+	}
 	var page inboxPage
 	status, body, err := r.call(ctx, http.MethodGet, "/v1/inbox?limit=100", a, nil)
 	switch {
@@ -780,6 +792,57 @@ func (r *runner) fetchPage(ctx context.Context, a int, items []inboxItem) []inbo
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	}
 	return fetched
+}
+
+// fetchNext takes the next page of the inbox in one POST /v1/inbox/fetch
+// with a limit: it returns the deliveries fetched and the number of parts
+// (not fetched ones included, so that the puller comes back soon).
+func (r *runner) fetchNext(ctx context.Context, a int) ([]inboxItem, int) {
+	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
+	defer cancel()
+	req, err := r.request(ctx, http.MethodPost, "/v1/inbox/fetch", a, strings.NewReader(`{"limit": 100}`))
+	if err != nil {
+		r.count("fetch", "request")
+		return nil, 0
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "multipart/mixed, application/problem+json")
+	resp, err := r.cfg.Client.Do(req)
+	if err != nil {
+		r.count("fetch", transportKind(err))
+		return nil, 0
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		r.count("fetch", problemName(resp.StatusCode, body))
+		return nil, 0
+	}
+	mt, params, err := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	if err != nil || mt != "multipart/mixed" || params["boundary"] == "" {
+		r.count("fetch", "unreadable-answer")
+		return nil, 0
+	}
+	mr := multipart.NewReader(resp.Body, params["boundary"])
+	var fetched []inboxItem
+	n := 0
+	for {
+		p, err := mr.NextPart()
+		if err == io.EOF {
+			// Read to the end of the chunked body, as fetchPage does.
+			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+			return fetched, n
+		}
+		if err != nil {
+			r.count("fetch", transportKind(err))
+			return fetched, n
+		}
+		n++
+		it := inboxItem{DeliveryID: p.Header.Get("Edocgw-Delivery-Id"), DocumentID: p.Header.Get("Edocgw-Document-Id")}
+		if r.fetchPart(p, it) {
+			fetched = append(fetched, it)
+		}
+	}
 }
 
 // fetchPart reads part, expected to be item's delivery, to its end and

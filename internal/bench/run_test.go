@@ -42,6 +42,7 @@ type fakeGateway struct {
 	// batchAcks counts POST /v1/inbox/ack; fetches GET /v1/deliveries/{id};
 	// batchFetches POST /v1/inbox/fetch.
 	batchAcks, fetches, batchFetches int
+	nextFetches                      int // POST /v1/inbox/fetch with a limit
 	// Faults of POST /v1/inbox/fetch: parts, when set, is the ids of the
 	// parts sent for those asked (default: those asked); part changes a
 	// part's header; problems answers ids with an untyped problem of that
@@ -154,11 +155,25 @@ func (g *fakeGateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // fetchMany answers POST /v1/inbox/fetch as the gateway does: one part
 // per id asked, in order, the original or a problem; g.mu is held.
+// documentOf is the document of delivery id, from the inboxes.
+func (g *fakeGateway) documentOf(id string) string {
+	for _, items := range g.inbox {
+		for _, it := range items {
+			if it.DeliveryID == id {
+				return it.DocumentID
+			}
+		}
+	}
+	return "DOC-OF-" + id
+}
+
 func (g *fakeGateway) fetchMany(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		DeliveryIDs []string `json:"deliveryIds"`
+		Limit       int      `json:"limit"`
 	}
-	if json.NewDecoder(r.Body).Decode(&req) != nil || len(req.DeliveryIDs) < 1 || len(req.DeliveryIDs) > 100 {
+	if json.NewDecoder(r.Body).Decode(&req) != nil || len(req.DeliveryIDs) > 100 ||
+		(len(req.DeliveryIDs) < 1) == (req.Limit < 1 || req.Limit > 100) {
 		problem(w, http.StatusBadRequest, "bad-request")
 		return
 	}
@@ -172,6 +187,13 @@ func (g *fakeGateway) fetchMany(w http.ResponseWriter, r *http.Request) {
 	}
 	g.batchFetches++
 	ids := req.DeliveryIDs
+	if req.Limit > 0 {
+		g.nextFetches++
+		agency := g.tokens[strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")]
+		for _, it := range g.inbox[agency][:min(req.Limit, len(g.inbox[agency]))] {
+			ids = append(ids, it.DeliveryID)
+		}
+	}
 	if g.fetchFault.parts != nil {
 		ids = g.fetchFault.parts(slices.Clone(ids))
 	}
@@ -195,7 +217,7 @@ func (g *fakeGateway) fetchMany(w http.ResponseWriter, r *http.Request) {
 		}
 		d := sha256.Sum256(b)
 		h.Set("Content-Type", "application/xml")
-		h.Set("Edocgw-Document-Id", "DOC-OF-"+id)
+		h.Set("Edocgw-Document-Id", g.documentOf(id))
 		h.Set("Repr-Digest", "sha-256=:"+base64.StdEncoding.EncodeToString(d[:])+":")
 		h.Set("Content-Length", strconv.Itoa(len(b)))
 		if g.fetchFault.part != nil {
@@ -232,6 +254,8 @@ func TestRunAgainstFakeGateway(t *testing.T) {
 		{"fetched a page at a time", Config{Documents: 15, Concurrency: 4, Recipients: 2, FetchPage: true},
 			func(int) bool { return false }, 15, 0, 2},
 		{"fetched and acknowledged a page at a time", Config{Documents: 15, Concurrency: 4, Recipients: 2, FetchPage: true, AckPage: true},
+			func(int) bool { return false }, 15, 0, 2},
+		{"the next page fetched without a listing", Config{Documents: 15, Concurrency: 4, Recipients: 2, FetchNext: true, AckPage: true},
 			func(int) bool { return false }, 15, 0, 2},
 		// -1: however many the second allows.
 		{"duration, signing during the run", Config{Duration: time.Second, Concurrency: 1, Recipients: 3, Ahead: 4},
@@ -271,13 +295,17 @@ func TestRunAgainstFakeGateway(t *testing.T) {
 				t.Fatalf("deliveries %+v, want %d", dl, want)
 			}
 			g.mu.Lock()
-			batches, fetches, batchFetches := g.batchAcks, g.fetches, g.batchFetches
+			batches, fetches, batchFetches, nextFetches := g.batchAcks, g.fetches, g.batchFetches, g.nextFetches
 			g.mu.Unlock()
 			if (batches > 0) != cfg.AckPage || res.Config.Ack != map[bool]string{false: "each", true: "page"}[cfg.AckPage] {
 				t.Fatalf("%d batch acknowledgements, config %+v", batches, res.Config)
 			}
-			if (batchFetches > 0) != cfg.FetchPage || (fetches > 0) == cfg.FetchPage || res.Config.Fetch != map[bool]string{false: "each", true: "page"}[cfg.FetchPage] {
-				t.Fatalf("%d batch fetches, %d fetches one by one, config %+v", batchFetches, fetches, res.Config)
+			batch, mode := cfg.FetchPage || cfg.FetchNext, map[bool]string{false: "each", true: "page"}[cfg.FetchPage]
+			if cfg.FetchNext {
+				mode = "next"
+			}
+			if (batchFetches > 0) != batch || (fetches > 0) == batch || (nextFetches > 0) != cfg.FetchNext || res.Config.Fetch != mode {
+				t.Fatalf("%d batch fetches (%d of the next page), %d fetches one by one, config %+v", batchFetches, nextFetches, fetches, res.Config)
 			}
 			if len(res.Errors) != int(min(tc.rejected, 1)) {
 				t.Fatalf("errors %v", res.Errors)

@@ -37,7 +37,7 @@ import (
 
 const benchUsage = "[--in-process | --spawn [--instances N] | --hub URL [--ca CA.pem] [--gateway-pid PID] --pki-dir DIR] " +
 	"[--data DIR | --database-url URL] [--archive-url URL] [--agencies N] [--mix 10KB=90,200KB=9,5MB=1] " +
-	"[--duration 30s | --documents N] [--concurrency C | --rate R/s] [--recipients K] [--pullers P] [--fetch each|page] [--ack each|page] [--json]"
+	"[--duration 30s | --documents N] [--concurrency C | --rate R/s] [--recipients K] [--pullers P] [--fetch each|page|next] [--ack each|page] [--json]"
 
 // benchMaxPacket is the default packet limit of the gateway bench starts, as serve's.
 const benchMaxPacket = 64 << 20
@@ -63,7 +63,7 @@ func runBench(args []string, env Env) error {
 	rateFlag := f.String("rate", "", "open loop: documents per second, R or R/s or R/m (arrivals that find every sender busy are counted as missed)")
 	recipients := f.Int("recipients", 1, "recipients of each document")
 	pullers := f.Int("pullers", 0, "recipients' pollers, each for a share of the agencies (default: one per agency, at most 16)")
-	fetch := f.String("fetch", "each", "how pullers fetch an inbox page: each (GET /v1/deliveries/{id} per delivery) or page (one POST /v1/inbox/fetch, a multipart answer)")
+	fetch := f.String("fetch", "each", "how pullers fetch an inbox page: each (GET /v1/deliveries/{id} per delivery), page (one POST /v1/inbox/fetch of the ids listed, a multipart answer) or next (one POST /v1/inbox/fetch with a limit, without listing the inbox first)")
 	ack := f.String("ack", "each", "how pullers acknowledge: each (POST /v1/deliveries/{id}/ack after each fetch) or page (fetch an inbox page, then one POST /v1/inbox/ack)")
 	poll := f.Duration("poll", 200*time.Millisecond, "a puller whose inboxes were empty looks again after this (the latency includes this wait)")
 	drain := f.Duration("drain", time.Minute, "once sending stopped, wait at most this long for the deliveries")
@@ -119,8 +119,8 @@ func runBench(args []string, env Env) error {
 	if *recipients < 1 || *recipients >= *agencies {
 		return usagef("bench: --recipients %d: want 1–%d (the other agencies)", *recipients, *agencies-1)
 	}
-	if *fetch != "each" && *fetch != "page" {
-		return usagef("bench: --fetch must be each or page, not %q", *fetch)
+	if *fetch != "each" && *fetch != "page" && *fetch != "next" {
+		return usagef("bench: --fetch must be each, page or next, not %q", *fetch)
 	}
 	if *ack != "each" && *ack != "page" {
 		return usagef("bench: --ack must be each or page, not %q", *ack)
@@ -204,7 +204,7 @@ func runBench(args []string, env Env) error {
 
 	cfg := bench.Config{Mode: mode, Backend: backend, Mix: mix, Duration: *duration, Documents: *documents,
 		Concurrency: *concurrency, Rate: rate, Recipients: *recipients, Pullers: *pullers, Poll: *poll,
-		FetchPage: *fetch == "page", AckPage: *ack == "page", Drain: *drain, Ahead: *ahead, SpoolDir: *spoolDir, Seed: *seed,
+		FetchPage: *fetch == "page", FetchNext: *fetch == "next", AckPage: *ack == "page", Drain: *drain, Ahead: *ahead, SpoolDir: *spoolDir, Seed: *seed,
 		Agencies: pki.Agencies, DocNow: env.now}
 	var roots *x509.CertPool // the gateway's TLS CA
 	switch mode {

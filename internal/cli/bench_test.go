@@ -11,10 +11,11 @@ import (
 
 // TestBenchInProcess runs the load generator against the real gateway in
 // this process, over HTTPS: every document is accepted and delivered,
-// fetched and acknowledged one by one or a page at a time. It checks
+// fetched and acknowledged one by one or a page at a time (the page listed
+// first, or the next page fetched without a listing). It checks
 // counts, never a timing.
 func TestBenchInProcess(t *testing.T) {
-	for _, pull := range [][]string{nil, {"--fetch", "page", "--ack", "page"}} {
+	for _, pull := range [][]string{nil, {"--fetch", "page", "--ack", "page"}, {"--fetch", "next", "--ack", "page"}} {
 		t.Run(strings.Join(append([]string{"pull"}, pull...), " "), func(t *testing.T) { benchInProcess(t, pull) })
 	}
 }
@@ -51,6 +52,9 @@ func benchInProcess(t *testing.T, pull []string) {
 		!strings.HasPrefix(c.URL, "https://127.0.0.1:") || res.Machine.CPUs < 1 || res.Machine.Go == "" {
 		t.Fatalf("config %+v, machine %+v", c, res.Machine)
 	}
+	if want := flagValue(pull, "--fetch", "each"); c.Fetch != want {
+		t.Fatalf("fetch %q, want %q", c.Fetch, want)
+	}
 	// A connection each for the senders, the pullers and the start's
 	// probes, give or take a race: not one per request or page.
 	if n, most := res.Bench.Connections, int64(c.Concurrency+res.Config.Pullers+4); n < 1 || n > most {
@@ -59,6 +63,16 @@ func benchInProcess(t *testing.T, pull []string) {
 	if !strings.Contains(stderr, "signing documents 60/60") || !strings.Contains(stderr, "delivered 60/60") {
 		t.Fatalf("progress:\n%s", stderr)
 	}
+}
+
+// flagValue is the value after name in args, else def.
+func flagValue(args []string, name, def string) string {
+	for i := 0; i+1 < len(args); i++ {
+		if args[i] == name {
+			return args[i+1]
+		}
+	}
+	return def
 }
 
 func TestBenchUsage(t *testing.T) {
@@ -72,7 +86,7 @@ func TestBenchUsage(t *testing.T) {
 		{"--mix", "10XB=1"},                                 // unknown unit
 		{"--mix", "100MB"},                                  // above the packet limit
 		{"--rate", "fast"},                                  // not a rate
-		{"--fetch", "bulk"},                                 // each or page
+		{"--fetch", "bulk"},                                 // each, page or next
 		{"--ack", "all"},                                    // each or page
 		{"--duration", "-1s"},                               // negative
 		{"extra"},                                           // no arguments

@@ -75,15 +75,29 @@ func (s *Server) ack(w http.ResponseWriter, r *http.Request) error {
 }
 
 // deliveryIDsRequest is the body of POST /v1/inbox/ack and of POST
-// /v1/inbox/fetch: at most max ids.
+// /v1/inbox/fetch: at most max ids; or, to fetch (next), no ids and a
+// limit: the first limit deliveries of the caller's inbox.
 type deliveryIDsRequest struct {
 	DeliveryIDs []string `json:"deliveryIds"`
+	Limit       int      `json:"limit"`
 	max         int
+	next        bool // a limit may stand for the ids
 }
 
-// Validate checks the number of ids and their lengths; the hub judges the
-// ids themselves, one by one.
+// Validate checks the number of ids and their lengths, or the limit; the
+// hub judges the ids themselves, one by one.
 func (q *deliveryIDsRequest) Validate() error {
+	if q.Limit != 0 || (q.next && q.DeliveryIDs == nil) {
+		switch {
+		case !q.next:
+			return detailf(routing.ErrBadRequest, "limit is for POST /v1/inbox/fetch; name the deliveryIds")
+		case q.DeliveryIDs != nil:
+			return detailf(routing.ErrBadRequest, "deliveryIds or limit, not both")
+		case q.Limit < 1 || q.Limit > q.max:
+			return detailf(routing.ErrBadRequest, "limit must be 1–%d", q.max)
+		}
+		return nil
+	}
 	if len(q.DeliveryIDs) < 1 || len(q.DeliveryIDs) > q.max {
 		return detailf(routing.ErrBadRequest, "deliveryIds must hold 1–%d ids", q.max)
 	}
@@ -95,12 +109,13 @@ func (q *deliveryIDsRequest) Validate() error {
 	return nil
 }
 
-// readDeliveryIDs reads and checks a deliveryIDsRequest of up to max ids:
-// its body is bounded by max ids of up to 256 bytes, quoted.
-func readDeliveryIDs(w http.ResponseWriter, r *http.Request, max int) ([]string, error) {
-	req := deliveryIDsRequest{max: max}
+// readDeliveryIDs reads and checks a deliveryIDsRequest of up to max ids
+// (next: or a limit): its body is bounded by max ids of up to 256 bytes,
+// quoted.
+func readDeliveryIDs(w http.ResponseWriter, r *http.Request, max int, next bool) (*deliveryIDsRequest, error) {
+	req := &deliveryIDsRequest{max: max, next: next}
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, int64(max)*260))
-	if err := dec.Decode(&req); err != nil {
+	if err := dec.Decode(req); err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			return nil, err
@@ -110,7 +125,7 @@ func readDeliveryIDs(w http.ResponseWriter, r *http.Request, max int) ([]string,
 	if err := req.Validate(); err != nil {
 		return nil, err
 	}
-	return req.DeliveryIDs, nil
+	return req, nil
 }
 
 // ackResult is one delivery's outcome in the answer of POST /v1/inbox/ack:
@@ -123,11 +138,11 @@ type ackResult struct {
 
 // ackMany acknowledges several deliveries of the caller's inbox.
 func (s *Server) ackMany(w http.ResponseWriter, r *http.Request) error {
-	ids, err := readDeliveryIDs(w, r, routing.MaxAckBatch)
+	req, err := readDeliveryIDs(w, r, routing.MaxAckBatch, false)
 	if err != nil {
 		return err
 	}
-	results, err := s.cfg.Hub.AckMany(r.Context(), principal(r), ids)
+	results, err := s.cfg.Hub.AckMany(r.Context(), principal(r), req.DeliveryIDs)
 	if err != nil {
 		return err
 	}
@@ -160,11 +175,16 @@ func (s *Server) itemProblem(what, id string, err error) *problem {
 // GET /v1/deliveries/{id} sends it; one not fetched is its problem. A
 // failure once the answer has begun aborts the connection, as stream does.
 func (s *Server) fetchMany(w http.ResponseWriter, r *http.Request) error {
-	ids, err := readDeliveryIDs(w, r, routing.MaxFetchBatch)
+	req, err := readDeliveryIDs(w, r, routing.MaxFetchBatch, true)
 	if err != nil {
 		return err
 	}
-	results, err := s.cfg.Hub.FetchMany(r.Context(), principal(r), ids)
+	var results []routing.FetchResult
+	if req.DeliveryIDs == nil {
+		results, err = s.cfg.Hub.FetchNext(r.Context(), principal(r), req.Limit)
+	} else {
+		results, err = s.cfg.Hub.FetchMany(r.Context(), principal(r), req.DeliveryIDs)
+	}
 	if err != nil {
 		return err
 	}

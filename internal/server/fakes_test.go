@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -148,6 +149,25 @@ func (h *fakeHub) AckMany(ctx context.Context, p routing.Principal, ids []string
 			continue
 		}
 		out[i].Info = &routing.DeliveryInfo{ID: id, Document: "doc1", Recipient: p.Agency, Route: routing.RoutePull, State: routing.StateAcked}
+	}
+	return out, nil
+}
+
+// FetchNext fetches "next1" … up to limit, at most two: the fake inbox
+// holds two deliveries.
+func (h *fakeHub) FetchNext(ctx context.Context, p routing.Principal, limit int) ([]routing.FetchResult, error) {
+	if err := h.record("FetchNext", p, strconv.Itoa(limit)); err != nil {
+		return nil, err
+	}
+	var ids []string
+	for i := 1; i <= min(limit, 2); i++ {
+		ids = append(ids, "next"+strconv.Itoa(i))
+	}
+	out := make([]routing.FetchResult, len(ids))
+	for i, id := range ids {
+		out[i].ID = id
+		out[i].Info = &routing.DeliveryInfo{ID: id, Document: "doc-" + id, Recipient: p.Agency, Route: routing.RoutePull, State: routing.StatePulled}
+		out[i].Blob = h.newBlob()
 	}
 	return out, nil
 }

@@ -114,3 +114,42 @@ func TestFetchManyAborted(t *testing.T) {
 		t.Errorf("log:\n%s", e.log.String())
 	}
 }
+
+// TestFetchNext: POST /v1/inbox/fetch with a limit and no ids answers the
+// next deliveries of the inbox as parts, like a fetch by ids; a limit out
+// of range, a limit beside ids, or a limit to POST /v1/inbox/ack is
+// refused.
+func TestFetchNext(t *testing.T) {
+	e := newEnv(t)
+	r := e.do(t, routing.RoleAgency, "POST", "/v1/inbox/fetch", strings.NewReader(`{"limit": 25}`))
+	if r.StatusCode != 200 {
+		t.Fatalf("got %s", r)
+	}
+	if got := e.hub.callList(); len(got) == 0 || !strings.HasPrefix(got[len(got)-1], "FetchNext ") || !strings.HasSuffix(got[len(got)-1], " 25") {
+		t.Errorf("hub calls %q, want FetchNext of 25", got)
+	}
+	parts := readParts(t, r)
+	if len(parts) != 2 {
+		t.Fatalf("%d parts, want 2", len(parts))
+	}
+	for i, p := range parts {
+		if want := fmt.Sprint("next", i+1); p.header["Edocgw-Delivery-Id"] != want || !bytes.Equal(p.body, original) ||
+			p.header["Edocgw-Document-Id"] != "doc-"+want {
+			t.Errorf("part %d: %v %q, want delivery %s's original", i, p.header, p.body, want)
+		}
+	}
+	for _, tc := range []struct{ path, body string }{
+		{"/v1/inbox/fetch", `{}`},
+		{"/v1/inbox/fetch", `{"limit": 0}`},
+		{"/v1/inbox/fetch", `{"limit": -1}`},
+		{"/v1/inbox/fetch", fmt.Sprintf(`{"limit": %d}`, routing.MaxFetchBatch+1)},
+		{"/v1/inbox/fetch", `{"limit": 2, "deliveryIds": ["dl1"]}`},
+		{"/v1/inbox/fetch", `{"limit": 2, "deliveryIds": []}`},
+		{"/v1/inbox/ack", `{"limit": 2}`},
+		{"/v1/inbox/ack", `{"limit": 2, "deliveryIds": ["dl1"]}`},
+	} {
+		if r := e.do(t, routing.RoleAgency, "POST", tc.path, strings.NewReader(tc.body)); r.StatusCode != 400 {
+			t.Errorf("%s %s: got %s, want 400", tc.path, tc.body, r)
+		}
+	}
+}

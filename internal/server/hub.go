@@ -26,6 +26,9 @@ type Hub interface {
 	Ack(ctx context.Context, p routing.Principal, deliveryID string) (*routing.DeliveryInfo, error)
 	AckMany(ctx context.Context, p routing.Principal, deliveryIDs []string) ([]routing.AckResult, error)
 	FetchMany(ctx context.Context, p routing.Principal, deliveryIDs []string) ([]routing.FetchResult, error)
+	// FetchNext is FetchMany for the first limit deliveries of the
+	// caller's inbox.
+	FetchNext(ctx context.Context, p routing.Principal, limit int) ([]routing.FetchResult, error)
 	Trace(ctx context.Context, p routing.Principal, documentID string) (*routing.Trace, error)
 	// AuditEvents returns a page of the audit log for an auditor (the
 	// filter is valid: AuditFilter.Validate).
