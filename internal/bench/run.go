@@ -737,30 +737,11 @@ func (r *runner) fetchPage(ctx context.Context, a int, items []inboxItem) []inbo
 	}
 	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
 	defer cancel()
-	req, err := r.request(ctx, http.MethodPost, "/v1/inbox/fetch", a, bytes.NewReader(b))
-	if err != nil {
-		r.count("fetch", "request")
-		return nil
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "multipart/mixed, application/problem+json")
-	resp, err := r.cfg.Client.Do(req)
-	if err != nil {
-		r.count("fetch", transportKind(err))
+	resp, mr := r.postFetch(ctx, a, b)
+	if mr == nil {
 		return nil
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-		r.count("fetch", problemName(resp.StatusCode, body))
-		return nil
-	}
-	mt, params, err := mime.ParseMediaType(resp.Header.Get("Content-Type"))
-	if err != nil || mt != "multipart/mixed" || params["boundary"] == "" {
-		r.count("fetch", "unreadable-answer")
-		return nil
-	}
-	mr := multipart.NewReader(resp.Body, params["boundary"])
 	var fetched []inboxItem
 	for i, it := range items {
 		p, err := mr.NextPart()
@@ -794,36 +775,47 @@ func (r *runner) fetchPage(ctx context.Context, a int, items []inboxItem) []inbo
 	return fetched
 }
 
-// fetchNext takes the next page of the inbox in one POST /v1/inbox/fetch
-// with a limit: it returns the deliveries fetched and the number of parts
-// (not fetched ones included, so that the puller comes back soon).
-func (r *runner) fetchNext(ctx context.Context, a int) ([]inboxItem, int) {
-	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
-	defer cancel()
-	req, err := r.request(ctx, http.MethodPost, "/v1/inbox/fetch", a, strings.NewReader(`{"limit": 100}`))
+// postFetch sends body to POST /v1/inbox/fetch and returns the answer
+// with a reader of its parts; the caller closes resp.Body. A fault of the
+// whole request counts one error and returns a nil reader.
+func (r *runner) postFetch(ctx context.Context, a int, body []byte) (*http.Response, *multipart.Reader) {
+	req, err := r.request(ctx, http.MethodPost, "/v1/inbox/fetch", a, bytes.NewReader(body))
 	if err != nil {
 		r.count("fetch", "request")
-		return nil, 0
+		return nil, nil
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "multipart/mixed, application/problem+json")
 	resp, err := r.cfg.Client.Do(req)
 	if err != nil {
 		r.count("fetch", transportKind(err))
+		return nil, nil
+	}
+	mt, params, err := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	switch {
+	case resp.StatusCode != http.StatusOK:
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		r.count("fetch", problemName(resp.StatusCode, b))
+	case err != nil || mt != "multipart/mixed" || params["boundary"] == "":
+		r.count("fetch", "unreadable-answer")
+	default:
+		return resp, multipart.NewReader(resp.Body, params["boundary"])
+	}
+	resp.Body.Close()
+	return nil, nil
+}
+
+// fetchNext takes the next page of the inbox in one POST /v1/inbox/fetch
+// with a limit: it returns the deliveries fetched and the number of parts
+// (not fetched ones included, so that the puller comes back soon).
+func (r *runner) fetchNext(ctx context.Context, a int) ([]inboxItem, int) {
+	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
+	defer cancel()
+	resp, mr := r.postFetch(ctx, a, []byte(`{"limit": 100}`))
+	if mr == nil {
 		return nil, 0
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-		r.count("fetch", problemName(resp.StatusCode, body))
-		return nil, 0
-	}
-	mt, params, err := mime.ParseMediaType(resp.Header.Get("Content-Type"))
-	if err != nil || mt != "multipart/mixed" || params["boundary"] == "" {
-		r.count("fetch", "unreadable-answer")
-		return nil, 0
-	}
-	mr := multipart.NewReader(resp.Body, params["boundary"])
 	var fetched []inboxItem
 	n := 0
 	for {
