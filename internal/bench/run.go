@@ -767,13 +767,16 @@ func (r *runner) fetchPage(ctx context.Context, a int, items []inboxItem) []inbo
 	case err != io.EOF:
 		r.count("fetch", transportKind(err))
 	default:
-		// The closing boundary may come before the end of the chunked
-		// body: read to it, or the client closes the connection
-		// instead of reusing it (a TLS handshake per page).
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		drainAnswer(resp.Body)
 	}
 	return fetched
 }
+
+// drainAnswer reads a multipart answer on from its closing boundary,
+// which may come before the end of the chunked body: closed there, the
+// client drops the connection instead of reusing it (a TLS handshake per
+// page).
+func drainAnswer(body io.Reader) { _, _ = io.Copy(io.Discard, io.LimitReader(body, 64<<10)) }
 
 // postFetch sends body to POST /v1/inbox/fetch and returns the answer
 // with a reader of its parts; the caller closes resp.Body. A fault of the
@@ -821,8 +824,7 @@ func (r *runner) fetchNext(ctx context.Context, a int) ([]inboxItem, int) {
 	for {
 		p, err := mr.NextPart()
 		if err == io.EOF {
-			// Read to the end of the chunked body, as fetchPage does.
-			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+			drainAnswer(resp.Body)
 			return fetched, n
 		}
 		if err != nil {
