@@ -4,12 +4,15 @@ import (
 	"context"
 	"fmt"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/edocgw/edocgw/archive"
 	"github.com/edocgw/edocgw/internal/store"
 	"github.com/edocgw/edocgw/internal/store/storetest"
 	"github.com/edocgw/edocgw/internal/testenv"
+	"github.com/edocgw/edocgw/routing"
 )
 
 // BenchmarkAppendAudit appends one event per transaction.
@@ -87,4 +90,57 @@ func BenchmarkDuplicate(b *testing.B) {
 			check(b, i)
 		}
 	})
+}
+
+// BenchmarkUpdateDeliveries is a page fetch and its acknowledgement on the
+// embedded store: 20 deliveries of 20 documents marked pulled in one call,
+// then acked in another, each with its audit event, as routing's FetchMany
+// and AckMany do. The time is per delivery, both updates, mostly waiting
+// for the WAL's fsync; cpu-µs/delivery is the process's CPU time in them.
+func BenchmarkUpdateDeliveries(b *testing.B) {
+	const page = 20
+	s := openSQLite(b, store.Options{})
+	ctx := context.Background()
+	update := func(id string, to, from routing.DeliveryState) routing.DeliveryUpdate {
+		return routing.DeliveryUpdate{Delivery: &routing.Delivery{ID: id, State: to, NextAttemptAt: time.Now()},
+			From:   []routing.DeliveryState{from},
+			Events: []*archive.Event{{Kind: "delivery." + string(to), Actor: "agency:000.00.00.H53", Delivery: id}}}
+	}
+	var cpu time.Duration
+	b.ResetTimer()
+	for n := 0; n < b.N; n += page {
+		b.StopTimer()
+		var fetch, ack []routing.DeliveryUpdate
+		for i := range page {
+			id := fmt.Sprintf("d-%08d", n+i)
+			doc := storetest.Doc(fmt.Sprintf("doc-%08d", n+i), n+i)
+			storetest.MustAccept(b, s, doc, storetest.Del(id, "", doc.Recipients[0], routing.RoutePull))
+			fetch = append(fetch, update(id, routing.StatePulled, routing.StateQueued))
+			ack = append(ack, update(id, routing.StateAcked, routing.StatePulled))
+		}
+		b.StartTimer()
+		before := cpuTime(b)
+		for _, us := range [][]routing.DeliveryUpdate{fetch, ack} {
+			errs, err := s.UpdateDeliveries(ctx, us)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for _, err := range errs {
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+		cpu += cpuTime(b) - before
+	}
+	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/delivery")
+}
+
+// cpuTime is the CPU time of this process so far.
+func cpuTime(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -551,10 +551,11 @@ func (s *Store) Claim(ctx context.Context, now time.Time, lease time.Duration, l
 // claimed; else it returns routing.ErrStateConflict (routing.ErrNotFound
 // for no such delivery) and writes nothing. d is then what is stored.
 func (s *Store) UpdateDelivery(ctx context.Context, d *routing.Delivery, from []routing.DeliveryState, claimed time.Time, events []*archive.Event) error {
-	q, args, err := s.deliveryUpdate(d, from, claimed)
+	u, err := s.prepareUpdate(d, from, claimed)
 	if err != nil {
 		return err
 	}
+	q, args := u.query()
 	sealed, err := s.sealEvents(events)
 	if err != nil {
 		return err
@@ -577,18 +578,13 @@ func (s *Store) UpdateDelivery(ctx context.Context, d *routing.Delivery, from []
 // or routing.ErrNotFound in its place of the result and writes nothing;
 // the others are applied. A non-nil error of its own means none was.
 func (s *Store) UpdateDeliveries(ctx context.Context, updates []routing.DeliveryUpdate) ([]error, error) {
-	type prepared struct {
-		q    string
-		args []any
-	}
-	ps := make([]prepared, len(updates))
+	us := make([]rowUpdate, len(updates))
 	var events []*archive.Event
 	for i, u := range updates {
-		q, args, err := s.deliveryUpdate(u.Delivery, u.From, u.Claimed)
-		if err != nil {
+		var err error
+		if us[i], err = s.prepareUpdate(u.Delivery, u.From, u.Claimed); err != nil {
 			return nil, err
 		}
-		ps[i] = prepared{q, args}
 		events = append(events, u.Events...)
 	}
 	// Every event is sealed here, before the writer; the writer appends
@@ -601,17 +597,27 @@ func (s *Store) UpdateDeliveries(ctx context.Context, updates []routing.Delivery
 	err := s.writeTx(ctx, func(tx Tx) error {
 		// The rows first, then the events of those updated in one append:
 		// a few INSERTs rather than one per update.
-		var applied []*archive.Event
-		for i, p := range ps {
-			d, err := s.updateRow(ctx, tx, updates[i].Delivery.ID, p.q, p.args)
-			switch {
-			case errors.Is(err, routing.ErrStateConflict) || errors.Is(err, routing.ErrNotFound):
-				// The conditional UPDATE matched nothing: nothing to undo.
-				errs[i], done[i] = err, nil
-			case err != nil:
+		for i := 0; i < len(us); {
+			n := s.batchable(us[i:])
+			var err error
+			if n > 1 {
+				err = s.updateRows(ctx, tx, us[i:i+n], done[i:i+n], errs[i:i+n])
+			} else {
+				q, args := us[i].query()
+				done[i], err = s.updateRow(ctx, tx, us[i].id, q, args)
+				if errors.Is(err, routing.ErrStateConflict) || errors.Is(err, routing.ErrNotFound) {
+					// The conditional UPDATE matched nothing: nothing to undo.
+					errs[i], err = err, nil
+				}
+			}
+			if err != nil {
 				return err
-			default:
-				errs[i], done[i] = nil, d
+			}
+			i += max(n, 1)
+		}
+		var applied []*archive.Event
+		for i, d := range done {
+			if d != nil {
 				applied = append(applied, updates[i].Events...)
 			}
 		}
@@ -628,31 +634,64 @@ func (s *Store) UpdateDeliveries(ctx context.Context, updates []routing.Delivery
 	return errs, nil
 }
 
-// deliveryUpdate is the conditional UPDATE … RETURNING of UpdateDelivery.
-func (s *Store) deliveryUpdate(d *routing.Delivery, from []routing.DeliveryState, claimed time.Time) (string, []any, error) {
+// rowUpdate is one conditional update of a delivery row: UpdateDelivery's,
+// or one of UpdateDeliveries'.
+type rowUpdate struct {
+	id string
+	// set: state, next_attempt_at (NULL: left as stored), lease_until,
+	// last_error, remote, updated_at.
+	set  [6]any
+	from []any // the states the row must be in
+	// claimed is the lease_until a row in state sending must still
+	// have, when sending is one of from.
+	claimed any
+	sending bool
+}
+
+// prepareUpdate checks and prepares the update of UpdateDelivery.
+func (s *Store) prepareUpdate(d *routing.Delivery, from []routing.DeliveryState, claimed time.Time) (rowUpdate, error) {
 	if d == nil || d.ID == "" || !validState(d.State) {
-		return "", nil, fmt.Errorf("%w: delivery update without an id or with a bad state", ErrBadArgument)
+		return rowUpdate{}, fmt.Errorf("%w: delivery update without an id or with a bad state", ErrBadArgument)
 	}
 	if len(from) == 0 {
-		return "", nil, fmt.Errorf("%w: delivery %s: no expected state", ErrBadArgument, d.ID)
+		return rowUpdate{}, fmt.Errorf("%w: delivery %s: no expected state", ErrBadArgument, d.ID)
 	}
-	now := s.now()
-	args := []any{string(d.State), s.nullTime(d.NextAttemptAt), s.nullTime(d.LeaseUntil), d.LastError, d.Remote, s.timeArg(now), d.ID}
-	in := make([]string, len(from))
-	for i, st := range from {
+	u := rowUpdate{
+		id:  d.ID,
+		set: [6]any{string(d.State), s.nullTime(d.NextAttemptAt), s.nullTime(d.LeaseUntil), d.LastError, d.Remote, s.timeArg(s.now())},
+	}
+	for _, st := range from {
 		if !validState(st) {
-			return "", nil, fmt.Errorf("%w: delivery %s: expected state %q", ErrBadArgument, d.ID, st)
+			return rowUpdate{}, fmt.Errorf("%w: delivery %s: expected state %q", ErrBadArgument, d.ID, st)
 		}
-		args = append(args, string(st))
-		in[i] = "$" + strconv.Itoa(len(args))
+		u.from = append(u.from, string(st))
 	}
-	q := "UPDATE deliveries SET state = $1, next_attempt_at = COALESCE($2, next_attempt_at), lease_until = $3," +
-		" last_error = $4, remote = $5, updated_at = $6 WHERE id = $7 AND state IN (" + strings.Join(in, ", ") + ")"
 	if slices.Contains(from, routing.StateSending) {
-		args = append(args, s.nullTime(claimed))
+		u.sending, u.claimed = true, s.nullTime(claimed)
+	}
+	return u, nil
+}
+
+// query is u as one conditional UPDATE … RETURNING deliveryColumns.
+func (u *rowUpdate) query() (string, []any) {
+	args := append(u.set[:len(u.set):len(u.set)], u.id)
+	q := "UPDATE deliveries SET state = $1, next_attempt_at = COALESCE($2, next_attempt_at), lease_until = $3," +
+		" last_error = $4, remote = $5, updated_at = $6 WHERE id = $7 AND state IN (" + placeholders(len(args)+1, len(u.from)) + ")"
+	args = append(args, u.from...)
+	if u.sending {
+		args = append(args, u.claimed)
 		q += " AND (state <> 'sending' OR lease_until = $" + strconv.Itoa(len(args)) + ")"
 	}
-	return q + " RETURNING " + deliveryColumns, args, nil
+	return q + " RETURNING " + deliveryColumns, args
+}
+
+// placeholders is n parameters from $first on, comma-separated.
+func placeholders(first, n int) string {
+	ps := make([]string, n)
+	for i := range ps {
+		ps[i] = "$" + strconv.Itoa(first+i)
+	}
+	return strings.Join(ps, ", ")
 }
 
 // updateDelivery runs q, a conditional UPDATE … RETURNING deliveryColumns

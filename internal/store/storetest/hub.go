@@ -31,6 +31,7 @@ func runHub(t *testing.T, open Open) {
 	})
 	t.Run("HubUpdateDelivery", func(t *testing.T) { testUpdateDelivery(t, open) })
 	t.Run("HubUpdateDeliveries", func(t *testing.T) { testUpdateDeliveries(t, open) })
+	t.Run("HubUpdateDeliveriesPages", func(t *testing.T) { testUpdateDeliveriesPages(t, open) })
 	t.Run("HubDocumentEvents", func(t *testing.T) { testDocumentEvents(t, open) })
 	t.Run("HubConfig", func(t *testing.T) { testConfig(t, open) })
 	t.Run("HubCredentials", func(t *testing.T) { testCredentials(t, open) })
@@ -1065,5 +1066,113 @@ func testUpdateDeliveries(t *testing.T, open Open) {
 	}
 	if n := verifyChain(t, s); n != events+2 {
 		t.Fatalf("chain of %d events, want %d", n, events+2)
+	}
+}
+
+// testUpdateDeliveriesPages: pages of updates as a page fetch and a page
+// acknowledgement make them, longer than one statement takes on SQLite,
+// each row with values of its own, a delivery named twice in a page, one
+// missing and one in another state: every update has the effect and the
+// result it would have alone, in order.
+func testUpdateDeliveriesPages(t *testing.T, open Open) {
+	ctx := context.Background()
+	s := open(t, store.Options{Now: func() time.Time { return at(500) }})
+	doc := Doc("doc", 1)
+	var ds []*routing.Delivery
+	for i := range 40 {
+		ds = append(ds, Del(fmt.Sprintf("d%02d", i), "", h41, routing.RoutePull))
+	}
+	MustAccept(t, s, doc, ds...)
+	events := count(t, s, "audit_events")
+
+	update := func(id string, to, from routing.DeliveryState, i int) routing.DeliveryUpdate {
+		d := &routing.Delivery{ID: id, State: to, Remote: fmt.Sprintf("remote %d", i), LastError: fmt.Sprintf("note %d", i), LeaseUntil: at(600 + i)}
+		if i%2 == 1 {
+			d.NextAttemptAt = at(700 + i)
+		}
+		return routing.DeliveryUpdate{Delivery: d, From: []routing.DeliveryState{from},
+			Events: []*archive.Event{{Kind: "delivery." + string(to), Delivery: id, Document: doc.ID}}}
+	}
+	// Fetch d00–d34 (d07 twice, a missing one after d20), then
+	// acknowledge d00–d19 and d35, which was not fetched.
+	var page []routing.DeliveryUpdate
+	var want []error
+	for i := range 35 {
+		page = append(page, update(ds[i].ID, routing.StatePulled, routing.StateQueued, i))
+		want = append(want, nil)
+		switch i {
+		case 7:
+			page = append(page, update(ds[i].ID, routing.StatePulled, routing.StateQueued, 99))
+			want = append(want, routing.ErrStateConflict)
+		case 20:
+			page = append(page, update("missing", routing.StatePulled, routing.StateQueued, 98))
+			want = append(want, routing.ErrNotFound)
+		}
+	}
+	for i := range 20 {
+		page = append(page, update(ds[i].ID, routing.StateAcked, routing.StatePulled, 100+i))
+		want = append(want, nil)
+	}
+	page = append(page, update(ds[35].ID, routing.StateAcked, routing.StatePulled, 120))
+	want = append(want, routing.ErrStateConflict)
+
+	intended := make([]routing.Delivery, len(page)) // page's deliveries become the rows
+	for i, u := range page {
+		intended[i] = *u.Delivery
+	}
+	errs, err := s.UpdateDeliveries(ctx, page)
+	if err != nil || len(errs) != len(page) {
+		t.Fatalf("UpdateDeliveries: %d results, %v", len(errs), err)
+	}
+	applied := 0
+	for i, w := range want {
+		if (w == nil) != (errs[i] == nil) || (w != nil && !errors.Is(errs[i], w)) {
+			t.Errorf("update %d (%s): %v, want %v", i, page[i].Delivery.ID, errs[i], w)
+		}
+		if w == nil {
+			applied++
+		}
+	}
+	// The last update of each delivery that applied decides what is
+	// stored; an update's delivery is the row as it left it.
+	last := map[string]int{}
+	for i, u := range page {
+		if errs[i] == nil {
+			last[u.Delivery.ID] = i
+			if u.Delivery.Recipient != h41 || u.Delivery.Document != doc.ID {
+				t.Errorf("update %d left %+v, want the stored row", i, u.Delivery)
+			}
+		}
+	}
+	for i, d := range ds {
+		got, err := s.Delivery(ctx, d.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		j, ok := last[d.ID]
+		if !ok {
+			if got.State != routing.StateQueued || got.Remote != "" || !got.UpdatedAt.Equal(at(0)) {
+				t.Errorf("%s, not updated, is %+v", d.ID, got)
+			}
+			continue
+		}
+		u := intended[j]
+		wantNext := at(0)
+		if !u.NextAttemptAt.IsZero() {
+			wantNext = u.NextAttemptAt
+		}
+		if got.State != u.State || got.Remote != u.Remote || got.LastError != u.LastError ||
+			!got.LeaseUntil.Equal(u.LeaseUntil) || !got.NextAttemptAt.Equal(wantNext) || !got.UpdatedAt.Equal(at(500)) {
+			t.Errorf("delivery %d is %+v, want the values of %+v", i, got, u)
+		}
+		if *page[j].Delivery != *got {
+			t.Errorf("delivery %d: the update returned %+v, the store holds %+v", i, page[j].Delivery, got)
+		}
+	}
+	if n := count(t, s, "audit_events"); n != events+int64(applied) {
+		t.Errorf("%d events appended, want %d", n-events, applied)
+	}
+	if n := verifyChain(t, s); n != events+int64(applied) {
+		t.Fatalf("chain of %d events, want %d", n, events+int64(applied))
 	}
 }
