@@ -387,13 +387,21 @@ func prefixList(el *etree.Element) string {
 	return ""
 }
 
+// b64 decodes standard base64 with XML whitespace anywhere in it (the
+// decoder itself skips line breaks).
 func b64(s string) ([]byte, error) {
-	return base64.StdEncoding.DecodeString(strings.Map(func(r rune) rune {
-		if r == ' ' || r == '\t' || r == '\r' || r == '\n' {
-			return -1
+	if !strings.ContainsAny(s, " \t") {
+		return base64.StdEncoding.DecodeString(s)
+	}
+	text := make([]byte, 0, len(s))
+	for i := range len(s) {
+		if c := s[i]; c != ' ' && c != '\t' {
+			text = append(text, c)
 		}
-		return r
-	}, s))
+	}
+	out := make([]byte, base64.StdEncoding.DecodedLen(len(text)))
+	n, err := base64.StdEncoding.Decode(out, text)
+	return out[:n], err
 }
 
 // algorithms checks the reference and algorithms against the allow-list
