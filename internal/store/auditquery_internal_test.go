@@ -54,44 +54,37 @@ var auditPlanCases = []struct {
 // TestAuditQueryPlans: SQLite uses a partial index only when the query
 // repeats its condition; this checks the planner's choice for each case.
 func TestAuditQueryPlans(t *testing.T) {
-	ctx := context.Background()
 	s := newSQLite(t)
 	for _, tc := range auditPlanCases {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.f.Limit = 100
 			q, args := s.auditQuery(tc.f)
-			var plan []string
-			err := s.query(ctx, "EXPLAIN QUERY PLAN "+q, args, func(scan func(...any) error) error {
-				var id, parent, notused int
-				var detail string
-				if err := scan(&id, &parent, &notused, &detail); err != nil {
-					return err
-				}
-				plan = append(plan, detail)
-				return nil
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			checkPlan(t, strings.Join(plan, "\n"), tc.index, tc.notIndexes)
+			checkPlan(t, queryPlan(t, s, q, args), tc.index, tc.notIndexes)
 		})
 	}
 	for kind, index := range map[string]string{"audit.verified": "audit_events_kind", "delivery.acked": ""} {
-		var plan []string
-		err := s.query(ctx, "EXPLAIN QUERY PLAN "+lastEventQuery(kind), []any{kind}, func(scan func(...any) error) error {
-			var id, parent, notused int
-			var detail string
-			err := scan(&id, &parent, &notused, &detail)
-			plan = append(plan, detail)
-			return err
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		plan := queryPlan(t, s, lastEventQuery(kind), []any{kind})
 		t.Run("last "+kind, func(t *testing.T) {
-			checkPlan(t, strings.Join(plan, "\n"), index, nil)
+			checkPlan(t, plan, index, nil)
 		})
 	}
+}
+
+// queryPlan is SQLite's EXPLAIN QUERY PLAN of q, a line per step.
+func queryPlan(t *testing.T, s *Store, q string, args []any) string {
+	t.Helper()
+	var plan []string
+	err := s.query(context.Background(), "EXPLAIN QUERY PLAN "+q, args, func(scan func(...any) error) error {
+		var id, parent, notused int
+		var detail string
+		err := scan(&id, &parent, &notused, &detail)
+		plan = append(plan, detail)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Join(plan, "\n")
 }
 
 // TestAuditQueryPlansPostgres: the same on PostgreSQL, with sequential

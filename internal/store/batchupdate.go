@@ -49,27 +49,14 @@ func (s *Store) updateRows(ctx context.Context, tx Tx, us []rowUpdate, done []*r
 		args = append(args, us[i].set[:]...)
 	}
 	args = append(args, us[0].from...)
-	rows, err := tx.Query(ctx, batchUpdateQuery(len(us), len(us[0].from)), args...)
+	rows, err := s.txDeliveries(ctx, tx, batchUpdateQuery(len(us), len(us[0].from)), args...)
 	if err != nil {
 		return err
 	}
-	defer rows.Close()
-	got := make(map[string]*routing.Delivery, len(us))
-	for rows.Next() {
-		var r deliveryRow
-		if err := rows.Scan(r.dest()...); err != nil {
-			return err
-		}
-		d, err := s.delivery(&r)
-		if err != nil {
-			return err
-		}
+	got := make(map[string]*routing.Delivery, len(rows))
+	for _, d := range rows {
 		got[d.ID] = d
 	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	rows.Close()
 	for i := range us {
 		if done[i] = got[us[i].id]; done[i] != nil {
 			continue

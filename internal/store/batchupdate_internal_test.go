@@ -1,7 +1,6 @@
 package store
 
 import (
-	"context"
 	"strings"
 	"testing"
 )
@@ -44,20 +43,7 @@ func TestBatchable(t *testing.T) {
 // a scan or the inbox index.
 func TestBatchUpdatePlan(t *testing.T) {
 	s := newSQLite(t)
-	q := batchUpdateQuery(16, 1)
-	args := make([]any, 16*7+1)
-	var plan []string
-	err := s.query(context.Background(), "EXPLAIN QUERY PLAN "+q, args, func(scan func(...any) error) error {
-		var id, parent, notused int
-		var detail string
-		err := scan(&id, &parent, &notused, &detail)
-		plan = append(plan, detail)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := strings.Join(plan, "\n")
+	p := queryPlan(t, s, batchUpdateQuery(16, 1), make([]any, 16*7+1))
 	if !strings.Contains(p, "SEARCH deliveries USING INDEX sqlite_autoindex_deliveries_1 (id=?)") {
 		t.Errorf("plan of the batched update:\n%s\nwant deliveries searched by id", p)
 	}

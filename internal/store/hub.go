@@ -510,28 +510,9 @@ func (s *Store) Claim(ctx context.Context, now time.Time, lease time.Duration, l
 			" FROM due WHERE deliveries.id = due.id RETURNING " + prefixed("deliveries", deliveryColumns)
 	}
 	var out []*routing.Delivery
-	err := s.InTx(ctx, func(tx Tx) error {
-		out = out[:0]
-		rows, err := tx.Query(ctx, q, s.timeArg(now), s.timeArg(now.Add(lease)), limit)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var r deliveryRow
-			if err := rows.Scan(r.dest()...); err != nil {
-				return err
-			}
-			d, err := s.delivery(&r)
-			if err != nil {
-				return err
-			}
-			out = append(out, d)
-		}
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		return rows.Close()
+	err := s.InTx(ctx, func(tx Tx) (err error) {
+		out, err = s.txDeliveries(ctx, tx, q, s.timeArg(now), s.timeArg(now.Add(lease)), limit)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: claim: %w", err)
@@ -715,6 +696,31 @@ func (s *Store) updateRow(ctx context.Context, tx Tx, id, q string, args []any) 
 		return nil, err
 	}
 	return s.delivery(&r)
+}
+
+// txDeliveries runs q, which returns deliveryColumns, in tx.
+func (s *Store) txDeliveries(ctx context.Context, tx Tx, q string, args ...any) ([]*routing.Delivery, error) {
+	rows, err := tx.Query(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*routing.Delivery
+	for rows.Next() {
+		var r deliveryRow
+		if err := rows.Scan(r.dest()...); err != nil {
+			return nil, err
+		}
+		d, err := s.delivery(&r)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return out, rows.Close()
 }
 
 // stateConflict explains a conditional update that matched no row.
