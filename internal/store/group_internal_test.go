@@ -163,3 +163,55 @@ func TestGroupWithoutSavepoints(t *testing.T) {
 		t.Fatalf("runGroup: %d rows (want 5), errors %v %v %v", count(), ops[0].err, ops[1].err, ops[2].err)
 	}
 }
+
+// TestGroupAuditFailsMidway: an operation whose audit INSERT fails at its
+// third row (a row already there) leaves none of its events: its batch is
+// run again with a savepoint each, its own is rolled back, the others of
+// the batch commit and the chain verifies whole.
+func TestGroupAuditFailsMidway(t *testing.T) {
+	ctx := context.Background()
+	s := newSQLite(t)
+	errs := make([]error, 3)
+	ops := make([]*groupOp, 3)
+	for i := range ops {
+		ops[i] = &groupOp{ctx: ctx, fn: func(tx Tx) error {
+			if i == 1 {
+				// A row where the third of this op's events goes.
+				var head int64
+				if err := tx.QueryRow(ctx, "SELECT coalesce(max(seq), 0) FROM audit_events").Scan(&head); err != nil {
+					return err
+				}
+				if _, err := tx.Exec(ctx, "INSERT INTO audit_events ("+auditColumns+") VALUES ($1, '', 'test.squatter', '', '', '', '', '{}', zeroblob(32), zeroblob(32))", head+3); err != nil {
+					return err
+				}
+			}
+			var events []*archive.Event
+			for k := range 4 {
+				events = append(events, &archive.Event{Kind: "test.event", Document: fmt.Sprint(i), Delivery: fmt.Sprint(k)})
+			}
+			return s.AppendAudit(ctx, tx, events...)
+		}}
+	}
+	s.wal.after(s.runGroup(ops), func(error) {})
+	for i, op := range ops {
+		errs[i] = op.err
+	}
+	if errs[0] != nil || errs[1] == nil || errs[2] != nil {
+		t.Fatalf("errors %v; want the second operation's alone", errs)
+	}
+	events, err := s.AuditEvents(ctx, 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(events) != 8 {
+		t.Fatalf("%d events; want the 8 of the first and third operations", len(events))
+	}
+	for _, e := range events {
+		if e.Document != "0" && e.Document != "2" {
+			t.Errorf("event %d (%s) of operation %s", e.Seq, e.Kind, e.Document)
+		}
+	}
+	if _, last, err := archive.VerifyChain(s.AuditAll(ctx)); err != nil || last != 8 {
+		t.Fatalf("chain: last %d, %v", last, err)
+	}
+}
