@@ -612,37 +612,60 @@ func waitState(t *testing.T, e *env, id string, want routing.DeliveryState) {
 }
 
 // An ack records the delivery as arrived only when the recipient sent no
-// status 01 about the document.
+// status 01 about the document: by Ack, and by AckMany through the
+// store's one read of a page's statuses and one by one.
 func TestAckArrivedUnlessStatus01(t *testing.T) {
-	e := newEnv(t, "")
-	ctx := context.Background()
-	pkt := e.signed(g22, hubtest.Doc{To: []agencyids.Code{h41, h14}})
-	rc := e.accept(agencyP(g22), pkt)
-	edxmlID, err := hubtest.EdxmlID(pkt)
-	if err != nil {
-		t.Fatal(err)
+	modes := []struct {
+		name string
+		opts []func(*routing.Options)
+		many bool
+	}{{name: "Ack"}}
+	for _, m := range batchModes {
+		modes = append(modes, struct {
+			name string
+			opts []func(*routing.Options)
+			many bool
+		}{"AckMany " + m.name, m.opts, true})
 	}
-	e.accept(agencyP(h41), e.status(h41, envelope.StatusArrived, edxmlID, g22))
-	// H14 reports something else before acking: still recorded as arrived.
-	e.accept(agencyP(h14), e.status(h14, envelope.StatusCode(2), edxmlID, g22))
-	for _, c := range []agencyids.Code{h41, h14} {
-		d := e.inbox(c)[0].DeliveryID
-		e.fetch(c, d)
-		if _, err := e.hub.Ack(ctx, agencyP(c), d); err != nil {
-			t.Fatal(err)
-		}
-	}
-	events, err := e.store.DocumentEvents(ctx, rc.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	arrived := map[agencyids.Code]int{}
-	for _, ev := range events {
-		if ev.Kind == "delivery.arrived" {
-			arrived[ev.Agency]++
-		}
-	}
-	if arrived[h41] != 0 || arrived[h14] != 1 {
-		t.Fatalf("delivery.arrived by agency %v; want H14 once only", arrived)
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			e := newEnv(t, "", m.opts...)
+			ctx := context.Background()
+			pkt := e.signed(g22, hubtest.Doc{To: []agencyids.Code{h41, h14}})
+			rc := e.accept(agencyP(g22), pkt)
+			edxmlID, err := hubtest.EdxmlID(pkt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e.accept(agencyP(h41), e.status(h41, envelope.StatusArrived, edxmlID, g22))
+			// H14 reports something else before acking: still recorded as arrived.
+			e.accept(agencyP(h14), e.status(h14, envelope.StatusCode(2), edxmlID, g22))
+			for _, c := range []agencyids.Code{h41, h14} {
+				d := e.inbox(c)[0].DeliveryID
+				e.fetch(c, d)
+				if !m.many {
+					if _, err := e.hub.Ack(ctx, agencyP(c), d); err != nil {
+						t.Fatal(err)
+					}
+					continue
+				}
+				if res, err := e.hub.AckMany(ctx, agencyP(c), []string{d}); err != nil || res[0].Err != nil {
+					t.Fatalf("AckMany: %+v, %v", res, err)
+				}
+			}
+			events, err := e.store.DocumentEvents(ctx, rc.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			arrived := map[agencyids.Code]int{}
+			for _, ev := range events {
+				if ev.Kind == "delivery.arrived" {
+					arrived[ev.Agency]++
+				}
+			}
+			if arrived[h41] != 0 || arrived[h14] != 1 {
+				t.Fatalf("delivery.arrived by agency %v; want H14 once only", arrived)
+			}
+		})
 	}
 }

@@ -169,7 +169,7 @@ func (h *Hub) Ack(ctx context.Context, p Principal, id string) (*DeliveryInfo, e
 		return deliveryInfo(d), nil
 	}
 	now := h.now()
-	events, err := h.ackEvents(ctx, p, d, doc, now)
+	events, err := h.ackEvents(ctx, p, d, doc, now, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -188,7 +188,7 @@ func (h *Hub) Ack(ctx context.Context, p Principal, id string) (*DeliveryInfo, e
 
 // ackEvents checks that d, not yet acked, may be acknowledged and returns
 // the events of acknowledging it at now.
-func (h *Hub) ackEvents(ctx context.Context, p Principal, d *Delivery, doc *Document, now time.Time) ([]*archive.Event, error) {
+func (h *Hub) ackEvents(ctx context.Context, p Principal, d *Delivery, doc *Document, now time.Time, known statusSenders) ([]*archive.Event, error) {
 	switch d.State {
 	case StateQueued, StatePulled:
 	default:
@@ -200,9 +200,14 @@ func (h *Hub) ackEvents(ctx context.Context, p Principal, d *Delivery, doc *Docu
 	events := []*archive.Event{{At: now, Kind: "delivery.acked", Actor: p.Actor(), Agency: d.Recipient, Document: d.Document, Delivery: d.ID}}
 	// Only a document arrives; a status packet delivered is just acked.
 	if doc.Kind == envelope.KindDocument {
-		arrived, err := h.hasStatus(ctx, d.Document, d.Recipient, envelope.StatusArrived)
-		if err != nil {
-			return nil, err
+		var arrived bool
+		if known != nil {
+			arrived = slices.Contains(known[d.Document], d.Recipient)
+		} else {
+			var err error
+			if arrived, err = h.hasStatus(ctx, d.Document, d.Recipient, envelope.StatusArrived); err != nil {
+				return nil, err
+			}
 		}
 		if !arrived {
 			events = append(events, &archive.Event{At: now, Kind: "delivery.arrived", Actor: "hub", Agency: d.Recipient, Document: d.Document, Delivery: d.ID,
@@ -295,6 +300,10 @@ func (h *Hub) AckMany(ctx context.Context, p Principal, ids []string) ([]AckResu
 		out[i].ID, out[i].Err = id, bad[i]
 	}
 	now := h.now()
+	arrived, err := h.arrivedAll(ctx, found, out)
+	if err != nil {
+		return nil, err
+	}
 	var (
 		updates []DeliveryUpdate
 		index   []int // of out, for each update
@@ -310,7 +319,7 @@ func (h *Hub) AckMany(ctx context.Context, p Principal, ids []string) ([]AckResu
 		if d.State == StateAcked || planned[d.ID] {
 			continue // answered below, as the delivery then is
 		}
-		events, err := h.ackEvents(ctx, p, &d, &doc, now)
+		events, err := h.ackEvents(ctx, p, &d, &doc, now, arrived)
 		if err != nil {
 			r.Err = err
 			continue
@@ -410,6 +419,39 @@ func (h *Hub) readBatch(ctx context.Context, p Principal, ba batchAcker, ids []s
 // on and is committed with its status.received event.
 type statusFinder interface {
 	HasStatus(ctx context.Context, document string, agency agencyids.Code, code envelope.StatusCode) (bool, error)
+}
+
+// statusSenders maps documents to the agencies that sent a status about
+// them (of one code), for every document asked.
+type statusSenders map[string][]agencyids.Code
+
+// statusesFinder answers hasStatus for a page of deliveries in one read
+// (internal/store implements it).
+type statusesFinder interface {
+	StatusSenders(ctx context.Context, documents []string, code envelope.StatusCode) (map[string][]agencyids.Code, error)
+}
+
+// arrivedAll reads, for the documents of the deliveries AckMany may
+// acknowledge, which agencies sent status 01 (arrived) about them; nil if
+// the store answers one at a time (ackEvents then asks hasStatus).
+func (h *Hub) arrivedAll(ctx context.Context, found map[string]InboxItem, out []AckResult) (statusSenders, error) {
+	sf, ok := h.o.Store.(statusesFinder)
+	if !ok {
+		return nil, nil
+	}
+	var docs []string
+	seen := map[string]bool{}
+	for _, r := range out {
+		if it, ok := found[r.ID]; ok && r.Err == nil && it.Document.Kind == envelope.KindDocument && !seen[it.Delivery.Document] {
+			seen[it.Delivery.Document] = true
+			docs = append(docs, it.Delivery.Document)
+		}
+	}
+	known, err := sf.StatusSenders(ctx, docs, envelope.StatusArrived)
+	if err != nil {
+		return nil, unavailable("database", err)
+	}
+	return known, nil
 }
 
 // hasStatus reports whether agency sent a status with code about document.

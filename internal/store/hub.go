@@ -407,17 +407,11 @@ func (s *Store) DeliveryDocuments(ctx context.Context, ids []string) (map[string
 	if len(ids) == 0 {
 		return out, nil
 	}
-	// One statement whatever the number of ids: an array on PostgreSQL, a
-	// JSON array on SQLite.
-	cond, arg := " WHERE d.id = ANY($1)", any(ids)
-	if s.dialect == SQLite {
-		b, err := json.Marshal(ids)
-		if err != nil {
-			return nil, err
-		}
-		cond, arg = " WHERE d.id IN (SELECT value FROM json_each($1))", string(b)
+	cond, arg, err := s.inList("d.id", ids)
+	if err != nil {
+		return nil, err
 	}
-	err := s.lookup(ctx, deliveryDocumentSelect+cond, []any{arg}, func(scan func(...any) error) error {
+	err = s.lookup(ctx, deliveryDocumentSelect+" WHERE "+cond, []any{arg}, func(scan func(...any) error) error {
 		del, doc, err := s.scanDeliveryDocument(scan)
 		if err != nil {
 			return err
@@ -429,6 +423,20 @@ func (s *Store) DeliveryDocuments(ctx context.Context, ids []string) (map[string
 		return nil, fmt.Errorf("store: %d deliveries: %w", len(ids), err)
 	}
 	return out, nil
+}
+
+// inList is the condition "column is one of values" as parameter $1, and
+// its argument: one statement whatever the number of values, an array on
+// PostgreSQL, a JSON array on SQLite.
+func (s *Store) inList(column string, values []string) (string, any, error) {
+	if s.dialect == Postgres {
+		return column + " = ANY($1)", values, nil
+	}
+	b, err := json.Marshal(values)
+	if err != nil {
+		return "", nil, err
+	}
+	return column + " IN (SELECT value FROM json_each($1))", string(b), nil
 }
 
 // Deliveries returns the deliveries of a document, oldest first.
@@ -792,6 +800,43 @@ func (s *Store) HasStatus(ctx context.Context, document string, agency agencyids
 		return false, fmt.Errorf("store: status %02d of %s about %s: %w", int(code), agency, document, err)
 	}
 	return found, nil
+}
+
+// StatusSenders returns, of documents, those about which a status packet
+// with code was accepted, each with the agencies that sent one: HasStatus
+// for a page of acknowledgements, in one read.
+func (s *Store) StatusSenders(ctx context.Context, documents []string, code envelope.StatusCode) (map[string][]agencyids.Code, error) {
+	out := map[string][]agencyids.Code{}
+	if len(documents) == 0 {
+		return out, nil
+	}
+	q, args, err := s.statusSendersQuery(documents, code)
+	if err != nil {
+		return nil, err
+	}
+	err = s.lookup(ctx, q, args, func(scan func(...any) error) error {
+		var ref, sender string
+		if err := scan(&ref, &sender); err != nil {
+			return err
+		}
+		out[ref] = append(out[ref], agencyids.Code(sender))
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: statuses %02d of %d documents: %w", int(code), len(documents), err)
+	}
+	return out, nil
+}
+
+// statusSendersQuery is the read of StatusSenders.
+func (s *Store) statusSendersQuery(documents []string, code envelope.StatusCode) (string, []any, error) {
+	cond, arg, err := s.inList("ref", documents)
+	if err != nil {
+		return "", nil, err
+	}
+	// The conditions repeat those of the partial index documents_ref.
+	return "SELECT ref, sender FROM documents WHERE ref <> '' AND " + cond + " AND kind = 'status' AND status_code = $2",
+		[]any{arg, int(code)}, nil
 }
 
 // AppendEvents appends events in a transaction of their own.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 	"testing"
@@ -32,6 +33,7 @@ func runHub(t *testing.T, open Open) {
 	t.Run("HubUpdateDelivery", func(t *testing.T) { testUpdateDelivery(t, open) })
 	t.Run("HubUpdateDeliveries", func(t *testing.T) { testUpdateDeliveries(t, open) })
 	t.Run("HubUpdateDeliveriesPages", func(t *testing.T) { testUpdateDeliveriesPages(t, open) })
+	t.Run("HubStatusSenders", func(t *testing.T) { testStatusSenders(t, open) })
 	t.Run("HubDocumentEvents", func(t *testing.T) { testDocumentEvents(t, open) })
 	t.Run("HubConfig", func(t *testing.T) { testConfig(t, open) })
 	t.Run("HubCredentials", func(t *testing.T) { testCredentials(t, open) })
@@ -1174,5 +1176,60 @@ func testUpdateDeliveriesPages(t *testing.T, open Open) {
 	}
 	if n := verifyChain(t, s); n != events+int64(applied) {
 		t.Fatalf("chain of %d events, want %d", n, events+int64(applied))
+	}
+}
+
+// testStatusSenders: HasStatus and, for a page of acknowledgements,
+// StatusSenders find the status packets of a code about a document, by
+// their sender.
+func testStatusSenders(t *testing.T, open Open) {
+	ctx := context.Background()
+	s := open(t, store.Options{})
+	a, b := Doc("A", 1), Doc("B", 2)
+	MustAccept(t, s, a)
+	MustAccept(t, s, b)
+	status := func(id string, from agencyids.Code, code envelope.StatusCode, ref string) {
+		MustAccept(t, s, &routing.Document{ID: id, Kind: envelope.KindStatus, From: from, EdxmlID: a.EdxmlID, StatusCode: code,
+			Ref: ref, Digest: archive.Sum([]byte(id)), ReceivedAt: at(5)})
+	}
+	status("S1", h53, envelope.StatusArrived, "A")
+	status("S2", h41, envelope.StatusRejected, "A")
+	status("S3", h53, envelope.StatusRejected, "B")
+	status("S4", g22, envelope.StatusArrived, "A")
+
+	for _, tc := range []struct {
+		doc  string
+		from agencyids.Code
+		code envelope.StatusCode
+		want bool
+	}{
+		{"A", h53, envelope.StatusArrived, true},
+		{"A", h41, envelope.StatusArrived, false},
+		{"A", h41, envelope.StatusRejected, true},
+		{"B", h53, envelope.StatusArrived, false},
+		{"B", h53, envelope.StatusRejected, true},
+		{"none", h53, envelope.StatusArrived, false},
+	} {
+		if got, err := s.HasStatus(ctx, tc.doc, tc.from, tc.code); err != nil || got != tc.want {
+			t.Errorf("HasStatus(%s, %s, %02d) = %v, %v; want %v", tc.doc, tc.from, int(tc.code), got, err, tc.want)
+		}
+	}
+	for _, tc := range []struct {
+		docs []string
+		code envelope.StatusCode
+		want map[string][]agencyids.Code
+	}{
+		{[]string{"A", "B", "none"}, envelope.StatusArrived, map[string][]agencyids.Code{"A": {g22, h53}}},
+		{[]string{"A", "B"}, envelope.StatusRejected, map[string][]agencyids.Code{"A": {h41}, "B": {h53}}},
+		{[]string{"B"}, envelope.StatusArrived, map[string][]agencyids.Code{}},
+		{nil, envelope.StatusArrived, map[string][]agencyids.Code{}},
+	} {
+		got, err := s.StatusSenders(ctx, tc.docs, tc.code)
+		for _, senders := range got {
+			slices.Sort(senders)
+		}
+		if err != nil || got == nil || !maps.EqualFunc(got, tc.want, slices.Equal) {
+			t.Errorf("StatusSenders(%v, %02d) = %v, %v; want %v", tc.docs, int(tc.code), got, err, tc.want)
+		}
 	}
 }

@@ -3,6 +3,8 @@ package store
 import (
 	"strings"
 	"testing"
+
+	"github.com/edocgw/edocgw/envelope"
 )
 
 // TestDuplicatePlan: the one statement of both duplicate rules looks each
@@ -17,5 +19,17 @@ func TestDuplicatePlan(t *testing.T) {
 	}
 	if strings.Contains(p, "SCAN documents") {
 		t.Errorf("plan of the duplicate check scans the documents:\n%s", p)
+	}
+}
+
+// TestStatusSendersPlan: a page's status lookup searches documents_ref.
+func TestStatusSendersPlan(t *testing.T) {
+	s := newSQLite(t)
+	q, args, err := s.statusSendersQuery([]string{"A", "B"}, envelope.StatusArrived)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := queryPlan(t, s, q, args); !strings.Contains(p, "SEARCH documents USING INDEX documents_ref (ref=?)") {
+		t.Errorf("plan of StatusSenders:\n%s\nwant a search in documents_ref", p)
 	}
 }
