@@ -5,8 +5,6 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -46,16 +44,14 @@ func (s *Store) RequeueDelivery(ctx context.Context, d *routing.Delivery, from [
 	now := s.now()
 	args := []any{string(d.Route), d.Peer, string(d.State), d.Attempts, s.timeArg(d.NextAttemptAt), s.nullTime(d.LeaseUntil),
 		d.LastError, s.timeArg(now), d.ID, s.timeArg(d.RequeuedAt)}
-	in := make([]string, len(from))
-	for i, st := range from {
+	for _, st := range from {
 		if !validState(st) || st == routing.StateSending {
 			return fmt.Errorf("%w: delivery %s: expected state %q", ErrBadArgument, d.ID, st)
 		}
 		args = append(args, string(st))
-		in[i] = "$" + strconv.Itoa(len(args))
 	}
 	q := "UPDATE deliveries SET route = $1, peer = $2, state = $3, attempts = $4, next_attempt_at = $5, lease_until = $6," +
-		" last_error = $7, updated_at = $8, requeued_at = $10 WHERE id = $9 AND state IN (" + strings.Join(in, ", ") + ") RETURNING " + deliveryColumns
+		" last_error = $7, updated_at = $8, requeued_at = $10 WHERE id = $9 AND state IN (" + placeholders(len(args)-len(from)+1, len(from)) + ") RETURNING " + deliveryColumns
 	sealed, err := s.sealEvents(events)
 	if err != nil {
 		return err

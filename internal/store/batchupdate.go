@@ -13,6 +13,10 @@ import (
 // updateBatchRows is the most rows one batched UPDATE changes.
 const updateBatchRows = 16
 
+// batchCols is the values of a row in the batched UPDATE: its id, then
+// rowUpdate.set.
+const batchCols = 1 + len(rowUpdate{}.set)
+
 // batchable is how many of us, from the first, updateRows may apply with
 // one statement: on SQLite, a run of updates that expect the same states
 // (none of them sending, whose lease condition is a row's own), each of a
@@ -42,8 +46,7 @@ func (s *Store) batchable(us []rowUpdate) int {
 // errs[i] routing.ErrStateConflict or routing.ErrNotFound when it matched
 // nothing (and wrote nothing). An error of its own is the statement's.
 func (s *Store) updateRows(ctx context.Context, tx Tx, us []rowUpdate, done []*routing.Delivery, errs []error) error {
-	const cols = 1 + len(rowUpdate{}.set)
-	args := make([]any, 0, cols*len(us)+len(us[0].from))
+	args := make([]any, 0, batchCols*len(us)+len(us[0].from))
 	for i := range us {
 		args = append(args, us[i].id)
 		args = append(args, us[i].set[:]...)
@@ -80,7 +83,6 @@ func batchUpdateQuery(rows, states int) string {
 	if q, ok := batchUpdateQueries.Load(key); ok {
 		return q.(string)
 	}
-	const cols = 1 + len(rowUpdate{}.set)
 	var b strings.Builder
 	b.WriteString("UPDATE deliveries SET state = v.column2, next_attempt_at = COALESCE(v.column3, deliveries.next_attempt_at)," +
 		" lease_until = v.column4, last_error = v.column5, remote = v.column6, updated_at = v.column7 FROM (VALUES ")
@@ -88,9 +90,9 @@ func batchUpdateQuery(rows, states int) string {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteString("(" + placeholders(1+cols*i, cols) + ")")
+		b.WriteString("(" + placeholders(1+batchCols*i, batchCols) + ")")
 	}
-	b.WriteString(") AS v WHERE deliveries.id = v.column1 AND deliveries.state IN (" + placeholders(1+cols*rows, states) + ")")
+	b.WriteString(") AS v WHERE deliveries.id = v.column1 AND deliveries.state IN (" + placeholders(1+batchCols*rows, states) + ")")
 	b.WriteString(" RETURNING " + prefixed("deliveries", deliveryColumns))
 	q, _ := batchUpdateQueries.LoadOrStore(key, b.String())
 	return q.(string)

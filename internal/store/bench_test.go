@@ -4,11 +4,11 @@ import (
 	"context"
 	"fmt"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/edocgw/edocgw/archive"
+	"github.com/edocgw/edocgw/internal/bench"
 	"github.com/edocgw/edocgw/internal/store"
 	"github.com/edocgw/edocgw/internal/store/storetest"
 	"github.com/edocgw/edocgw/internal/testenv"
@@ -138,9 +138,9 @@ func BenchmarkUpdateDeliveries(b *testing.B) {
 
 // cpuTime is the CPU time of this process so far.
 func cpuTime(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+	d, err := bench.SelfCPU()
+	if err != nil {
 		b.Fatal(err)
 	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	return d
 }
