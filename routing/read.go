@@ -414,19 +414,14 @@ func (h *Hub) readBatch(ctx context.Context, p Principal, ba batchAcker, ids []s
 	return found, bad, nil
 }
 
-// statusFinder answers hasStatus with one indexed lookup (internal/store
-// implements it): a status packet's row refers to the document it reports
-// on and is committed with its status.received event.
-type statusFinder interface {
-	HasStatus(ctx context.Context, document string, agency agencyids.Code, code envelope.StatusCode) (bool, error)
-}
-
 // statusSenders maps documents to the agencies that sent a status about
 // them (of one code), for every document asked.
 type statusSenders map[string][]agencyids.Code
 
-// statusesFinder answers hasStatus for a page of deliveries in one read
-// (internal/store implements it).
+// statusesFinder answers hasStatus with one indexed read, for one document
+// or a page of deliveries' (internal/store implements it): a status
+// packet's row refers to the document it reports on and is committed with
+// its status.received event.
 type statusesFinder interface {
 	StatusSenders(ctx context.Context, documents []string, code envelope.StatusCode) (map[string][]agencyids.Code, error)
 }
@@ -456,12 +451,12 @@ func (h *Hub) arrivedAll(ctx context.Context, found map[string]InboxItem, out []
 
 // hasStatus reports whether agency sent a status with code about document.
 func (h *Hub) hasStatus(ctx context.Context, document string, agency agencyids.Code, code envelope.StatusCode) (bool, error) {
-	if sf, ok := h.o.Store.(statusFinder); ok {
-		found, err := sf.HasStatus(ctx, document, agency, code)
+	if sf, ok := h.o.Store.(statusesFinder); ok {
+		senders, err := sf.StatusSenders(ctx, []string{document}, code)
 		if err != nil {
 			return false, unavailable("database", err)
 		}
-		return found, nil
+		return slices.Contains(senders[document], agency), nil
 	}
 	events, err := h.o.Store.DocumentEvents(ctx, document)
 	if err != nil {

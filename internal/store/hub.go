@@ -784,27 +784,10 @@ func (s *Store) DocumentEvents(ctx context.Context, document string) ([]*archive
 	return out, nil
 }
 
-// HasStatus reports whether agency sent a status packet with code about
-// document (the hub id of a document): the status's row, committed with
-// its status.received event, refers to it.
-func (s *Store) HasStatus(ctx context.Context, document string, agency agencyids.Code, code envelope.StatusCode) (bool, error) {
-	// The conditions repeat those of the partial index documents_ref.
-	const q = "SELECT 1 FROM documents WHERE ref <> '' AND ref = $1 AND kind = 'status' AND sender = $2 AND status_code = $3 LIMIT 1"
-	found := false
-	err := s.lookup(ctx, q, []any{document, string(agency), int(code)}, func(scan func(...any) error) error {
-		found = true
-		var one int
-		return scan(&one)
-	})
-	if err != nil {
-		return false, fmt.Errorf("store: status %02d of %s about %s: %w", int(code), agency, document, err)
-	}
-	return found, nil
-}
-
 // StatusSenders returns, of documents, those about which a status packet
-// with code was accepted, each with the agencies that sent one: HasStatus
-// for a page of acknowledgements, in one read.
+// with code was accepted, each with the agencies that sent one, in one
+// read: whether a recipient sent status 01 before acknowledging, for one
+// delivery or a page.
 func (s *Store) StatusSenders(ctx context.Context, documents []string, code envelope.StatusCode) (map[string][]agencyids.Code, error) {
 	out := map[string][]agencyids.Code{}
 	if len(documents) == 0 {

@@ -1179,9 +1179,8 @@ func testUpdateDeliveriesPages(t *testing.T, open Open) {
 	}
 }
 
-// testStatusSenders: HasStatus and, for a page of acknowledgements,
-// StatusSenders find the status packets of a code about a document, by
-// their sender.
+// testStatusSenders: StatusSenders finds the status packets of a code
+// about a document, by their sender, for one document and for a page's.
 func testStatusSenders(t *testing.T, open Open) {
 	ctx := context.Background()
 	s := open(t, store.Options{})
@@ -1210,8 +1209,9 @@ func testStatusSenders(t *testing.T, open Open) {
 		{"B", h53, envelope.StatusRejected, true},
 		{"none", h53, envelope.StatusArrived, false},
 	} {
-		if got, err := s.HasStatus(ctx, tc.doc, tc.from, tc.code); err != nil || got != tc.want {
-			t.Errorf("HasStatus(%s, %s, %02d) = %v, %v; want %v", tc.doc, tc.from, int(tc.code), got, err, tc.want)
+		senders, err := s.StatusSenders(ctx, []string{tc.doc}, tc.code)
+		if got := slices.Contains(senders[tc.doc], tc.from); err != nil || got != tc.want {
+			t.Errorf("%s in StatusSenders([%s], %02d) = %v, %v; want %v", tc.from, tc.doc, int(tc.code), got, err, tc.want)
 		}
 	}
 	for _, tc := range []struct {
