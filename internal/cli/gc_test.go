@@ -25,13 +25,7 @@ func TestDefaultGCPercent(t *testing.T) {
 		{"0", 0},       //
 		{"1000", 1000}, //
 	} {
-		getenv := func(k string) string {
-			if k == "GOGC" {
-				return tc.env
-			}
-			return ""
-		}
-		if got := defaultGCPercent(getenv); got != tc.want {
+		if got := defaultGCPercent(onlyEnv("GOGC", tc.env)); got != tc.want {
 			t.Errorf("GOGC=%q: default %d, want %d", tc.env, got, tc.want)
 		}
 	}

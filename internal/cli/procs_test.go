@@ -19,13 +19,7 @@ func TestDefaultProcs(t *testing.T) {
 		{"3", 3, 3}, // the environment's GOMAXPROCS is kept
 		{"1", 1, 1},
 	} {
-		getenv := func(k string) string {
-			if k == "GOMAXPROCS" {
-				return tc.env
-			}
-			return ""
-		}
-		if got := defaultProcs(getenv, tc.found); got != tc.want {
+		if got := defaultProcs(onlyEnv("GOMAXPROCS", tc.env), tc.found); got != tc.want {
 			t.Errorf("GOMAXPROCS=%q, runtime %d: default %d, want %d", tc.env, tc.found, got, tc.want)
 		}
 	}
@@ -66,5 +60,15 @@ func TestProcsDefaultStable(t *testing.T) {
 	}
 	if want := defaultProcs(os.Getenv, startProcs); runtime.GOMAXPROCS(0) != want {
 		t.Errorf("GOMAXPROCS %d after three runs, want %d", runtime.GOMAXPROCS(0), want)
+	}
+}
+
+// onlyEnv is an environment (getenv) in which only key is set, to value.
+func onlyEnv(key, value string) func(string) string {
+	return func(k string) string {
+		if k == key {
+			return value
+		}
+		return ""
 	}
 }
