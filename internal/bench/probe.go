@@ -132,20 +132,83 @@ func (p MetricsProbe) Source() string { return "metrics" }
 func (p MetricsProbe) Reset() error { return errors.ErrUnsupported }
 
 // Sample scrapes the metrics.
-func (p MetricsProbe) Sample(ctx context.Context) (Sample, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.URL, nil)
+func (p MetricsProbe) Sample(ctx context.Context) (s Sample, err error) {
+	err = scrape(ctx, p.Client, p.URL, func(r io.Reader) error {
+		s, err = parseMetrics(r)
+		return err
+	})
+	return s, err
+}
+
+// scrape GETs url, a /metrics, and hands its body to read.
+func scrape(ctx context.Context, client *http.Client, url string, read func(io.Reader) error) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		return Sample{}, err
+		return err
 	}
-	resp, err := p.Client.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
-		return Sample{}, err
+		return err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return Sample{}, fmt.Errorf("bench: %s: %s", p.URL, resp.Status)
+		return fmt.Errorf("bench: %s: %s", url, resp.Status)
 	}
-	return parseMetrics(io.LimitReader(resp.Body, 16<<20))
+	return read(io.LimitReader(resp.Body, 16<<20))
+}
+
+// WriterSample is what the gateways' /metrics say of their embedded
+// stores' single writers (store.WriterStats), added up.
+type WriterSample struct {
+	Groups, Operations float64
+	Busy, Commit       time.Duration
+}
+
+// WriterMetrics reads the writer series of each gateway's /metrics.
+type WriterMetrics struct {
+	URLs   []string // …/metrics of each instance
+	Client *http.Client
+}
+
+// Sample scrapes each; false when none has a writer (PostgreSQL).
+func (p WriterMetrics) Sample(ctx context.Context) (WriterSample, bool, error) {
+	var sum WriterSample
+	found := false
+	for _, u := range p.URLs {
+		err := scrape(ctx, p.Client, u, func(r io.Reader) error {
+			w, ok, err := parseWriter(r)
+			sum.Groups += w.Groups
+			sum.Operations += w.Operations
+			sum.Busy += w.Busy
+			sum.Commit += w.Commit
+			found = found || ok
+			return err
+		})
+		if err != nil {
+			return WriterSample{}, false, err
+		}
+	}
+	return sum, found, nil
+}
+
+// parseWriter picks the writer series (internal/cli writerCollectors) out
+// of the Prometheus text format; false when there are none.
+func parseWriter(r io.Reader) (WriterSample, bool, error) {
+	var w WriterSample
+	found := false
+	err := scanMetrics(r, func(name string, v float64) {
+		switch name {
+		case "edocgw_store_writer_groups_total":
+			w.Groups, found = v, true
+		case "edocgw_store_writer_operations_total":
+			w.Operations = v
+		case "edocgw_store_writer_busy_seconds_total":
+			w.Busy = time.Duration(v * 1e9)
+		case "edocgw_store_writer_commit_seconds_total":
+			w.Commit = time.Duration(v * 1e9)
+		}
+	})
+	return w, found, err
 }
 
 // parseMetrics picks the process and heap gauges out of the Prometheus
@@ -153,6 +216,28 @@ func (p MetricsProbe) Sample(ctx context.Context) (Sample, error) {
 func parseMetrics(r io.Reader) (Sample, error) {
 	var s Sample
 	found := false
+	err := scanMetrics(r, func(name string, v float64) {
+		switch name {
+		case "process_cpu_seconds_total":
+			s.CPU, found = time.Duration(v*1e9), true
+		case "process_resident_memory_bytes":
+			s.RSS = int64(v)
+		case "go_memstats_heap_alloc_bytes":
+			s.Heap = int64(v)
+		}
+	})
+	if err != nil {
+		return s, err
+	}
+	if !found {
+		return s, errors.New("bench: /metrics has no process_cpu_seconds_total")
+	}
+	return s, nil
+}
+
+// scanMetrics calls fn with each unlabelled sample of the Prometheus text
+// read from r.
+func scanMetrics(r io.Reader, fn func(name string, v float64)) error {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
@@ -164,20 +249,7 @@ func parseMetrics(r io.Reader) (Sample, error) {
 		if err != nil {
 			continue
 		}
-		switch name {
-		case "process_cpu_seconds_total":
-			s.CPU, found = time.Duration(v*1e9), true
-		case "process_resident_memory_bytes":
-			s.RSS = int64(v)
-		case "go_memstats_heap_alloc_bytes":
-			s.Heap = int64(v)
-		}
+		fn(name, v)
 	}
-	if err := sc.Err(); err != nil {
-		return s, err
-	}
-	if !found {
-		return s, errors.New("bench: /metrics has no process_cpu_seconds_total")
-	}
-	return s, nil
+	return sc.Err()
 }

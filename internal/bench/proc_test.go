@@ -2,7 +2,10 @@ package bench
 
 import (
 	"errors"
+	"io"
 	"io/fs"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"runtime"
 	"strings"
@@ -140,5 +143,36 @@ func TestParseLoadAvg(t *testing.T) {
 	}
 	if _, err := parseLoadAvg([]byte("1.0 x 2.0")); err == nil {
 		t.Fatal("no error")
+	}
+}
+
+func TestWriterMetrics(t *testing.T) {
+	serve := func(status int, text string) *httptest.Server {
+		s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(status)
+			io.WriteString(w, text)
+		}))
+		t.Cleanup(s.Close)
+		return s
+	}
+	embedded := serve(http.StatusOK, `# TYPE edocgw_store_writer_groups_total counter
+edocgw_store_writer_groups_total 40
+edocgw_store_writer_operations_total 1000
+edocgw_store_writer_busy_seconds_total 2.5
+edocgw_store_writer_commit_seconds_total 0.75
+process_cpu_seconds_total 9
+`)
+	postgres := serve(http.StatusOK, "process_cpu_seconds_total 9\n")
+	broken := serve(http.StatusInternalServerError, "")
+
+	w, ok, err := WriterMetrics{URLs: []string{embedded.URL, postgres.URL, embedded.URL}, Client: embedded.Client()}.Sample(t.Context())
+	if want := (WriterSample{Groups: 80, Operations: 2000, Busy: 5 * time.Second, Commit: 1500 * time.Millisecond}); err != nil || !ok || w != want {
+		t.Fatalf("%+v, %v, %v; want %+v", w, ok, err, want)
+	}
+	if _, ok, err := (WriterMetrics{URLs: []string{postgres.URL}, Client: postgres.Client()}).Sample(t.Context()); err != nil || ok {
+		t.Fatalf("no writer series: found %v, %v", ok, err)
+	}
+	if _, _, err := (WriterMetrics{URLs: []string{embedded.URL, broken.URL}, Client: broken.Client()}).Sample(t.Context()); err == nil {
+		t.Fatal("a 500 from /metrics: no error")
 	}
 }

@@ -17,6 +17,7 @@ type Result struct {
 	SendLatency        Latency          `json:"sendLatencyMs"`  // POST → 202 (from the due time with Rate)
 	Errors             map[string]int64 `json:"errors"`         // OPERATION:KIND → count
 	Gateway            *Gateway         `json:"gateway,omitempty"`
+	Writer             *Writer          `json:"writer,omitempty"` // the embedded store's
 	Bench              BenchCost        `json:"bench"`
 	Limit              *Limit           `json:"limit,omitempty"`
 }
@@ -91,6 +92,17 @@ type Gateway struct {
 	PeakRSSFrom   string `json:"peakRssFrom"`
 	HeapPeakBytes int64  `json:"heapBytesPeak,omitempty"` // Go heap objects, sampled every second
 	Error         string `json:"error,omitempty"`
+}
+
+// Writer is what the embedded store's single writer did during the timed
+// part, from the gateway's /metrics: every write runs through it in turn,
+// so a BusyFraction near 1 (per gateway) means writes queued behind it.
+type Writer struct {
+	Groups             int64   `json:"groups"` // batches, one transaction each
+	OperationsPerGroup float64 `json:"operationsPerGroup"`
+	BusySeconds        float64 `json:"busySeconds"` // BEGIN to COMMIT, wall time
+	BusyFraction       float64 `json:"busyFraction"`
+	CommitSeconds      float64 `json:"commitSeconds"` // of the busy time, in COMMIT
 }
 
 // BenchCost is what the load generator itself spent.

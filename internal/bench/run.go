@@ -85,6 +85,11 @@ type Config struct {
 	Seed     uint64
 	// Gateway reads the gateway's CPU and memory; nil: not reported.
 	Gateway Probe
+	// Writer reads the embedded store's writer (WriterMetrics); nil, or
+	// none found: not reported.
+	Writer interface {
+		Sample(ctx context.Context) (WriterSample, bool, error)
+	}
 	// Progress gets a line every second; Terminal: the line overwrites
 	// itself.
 	Progress io.Writer
@@ -188,6 +193,15 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			res.Gateway = &Gateway{Source: cfg.Gateway.Source(), Error: err.Error()}
 		}
 	}
+	var w0 WriterSample
+	writer := cfg.Writer != nil
+	if writer {
+		w0, writer, err = cfg.Writer.Sample(ctx)
+		if err != nil {
+			r.count("metrics", "writer-unreadable")
+			writer = false
+		}
+	}
 	self0, _ := SelfCPU()
 	if cfg.OnStart != nil {
 		cfg.OnStart()
@@ -258,6 +272,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if cfg.Gateway != nil && res.Gateway == nil {
 		res.Gateway = r.gatewayCost(context.WithoutCancel(ctx), g0, &peak, peakFrom)
 	}
+	if writer {
+		res.Writer = r.writerCost(context.WithoutCancel(ctx), w0, end.Sub(r.start))
+	}
 	if cfg.Gateway == nil || cfg.Gateway.Source() != "self" {
 		res.Bench.CPUSeconds = round3((self1 - self0).Seconds())
 	}
@@ -275,6 +292,25 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		res.Bench.Connections = cfg.Dials()
 	}
 	return res, ctx.Err()
+}
+
+// writerCost is what the embedded writer did since w0, in a run of wall
+// time d; nil when it cannot be read.
+func (r *runner) writerCost(ctx context.Context, w0 WriterSample, d time.Duration) *Writer {
+	w1, ok, err := r.cfg.Writer.Sample(ctx)
+	if err != nil || !ok {
+		r.count("metrics", "writer-unreadable")
+		return nil
+	}
+	w := &Writer{Groups: int64(w1.Groups - w0.Groups), BusySeconds: round3((w1.Busy - w0.Busy).Seconds()),
+		CommitSeconds: round3((w1.Commit - w0.Commit).Seconds())}
+	if w.Groups > 0 {
+		w.OperationsPerGroup = round3((w1.Operations - w0.Operations) / float64(w.Groups))
+	}
+	if d > 0 {
+		w.BusyFraction = round3((w1.Busy - w0.Busy).Seconds() / d.Seconds())
+	}
+	return w
 }
 
 func (cfg *Config) check() error {

@@ -303,6 +303,14 @@ func runBench(args []string, env Env) error {
 		}
 	}
 
+	// Every mode's gateways serve /metrics, the embedded writer's series
+	// among them.
+	writer := bench.WriterMetrics{Client: cfg.Client}
+	for _, u := range append([]string{cfg.URL}, cfg.More...) {
+		writer.URLs = append(writer.URLs, u+"/metrics")
+	}
+	cfg.Writer = writer
+
 	if progress != nil {
 		cfg.Progress, cfg.Terminal = progress, isTerminal(stderr.w)
 		notef("%s gateway %s; %d agencies, mix %s", mode, cfg.URL, *agencies, mix)

@@ -47,6 +47,11 @@ func benchInProcess(t *testing.T, pull []string) {
 	if g == nil || g.Source != "self" || !g.IncludesBench || g.PeakRSSBytes <= 0 || g.CPUSeconds <= 0 {
 		t.Fatalf("gateway %+v", g)
 	}
+	// The embedded store's writer, read from the gateway's /metrics.
+	if w := res.Writer; w == nil || w.Groups < 1 || w.OperationsPerGroup < 1 || w.BusySeconds <= 0 ||
+		w.BusyFraction <= 0 || w.BusyFraction > 1 || w.CommitSeconds <= 0 || w.CommitSeconds > w.BusySeconds {
+		t.Fatalf("writer %+v", w)
+	}
 	c := res.Config
 	if c.Mode != "in-process" || c.Backend != "embedded" || c.Agencies != 3 || c.Documents != 60 || c.Concurrency != 4 ||
 		!strings.HasPrefix(c.URL, "https://127.0.0.1:") || res.Machine.CPUs < 1 || res.Machine.Go == "" {

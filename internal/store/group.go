@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
+	"time"
 )
 
 // maxGroup bounds the transactions committed together.
@@ -27,6 +29,38 @@ type group struct {
 	mu      sync.Mutex
 	queue   []*groupOp
 	running bool // a caller or the writer goroutine runs the queue
+	stats   writerCounters
+}
+
+// writerCounters accumulate WriterStats; the writer alone adds to them.
+type writerCounters struct {
+	groups, ops  atomic.Uint64
+	busy, commit atomic.Int64 // nanoseconds
+}
+
+// WriterStats describe the work of the embedded store's one writer since
+// the store opened: how it is grouped, and how much of the time it is busy.
+// The writer runs every write in turn, so it is the first part of the
+// embedded backend to saturate: when Busy grows by nearly a second each
+// second, writes queue behind it.
+type WriterStats struct {
+	// Groups is the transactions committed (or rolled back), each a
+	// batch of operations; Operations the operations run in them.
+	Groups, Operations uint64
+	// Busy is the wall time spent running batches, BEGIN to COMMIT;
+	// Commit the part of it in COMMIT (writing the WAL, checkpoints).
+	Busy, Commit time.Duration
+}
+
+// WriterStats reports the embedded writer's work so far; false on
+// PostgreSQL, which has no single writer.
+func (s *Store) WriterStats() (WriterStats, bool) {
+	if s.dialect != SQLite {
+		return WriterStats{}, false
+	}
+	c := &s.group.stats
+	return WriterStats{Groups: c.groups.Load(), Operations: c.ops.Load(),
+		Busy: time.Duration(c.busy.Load()), Commit: time.Duration(c.commit.Load())}, true
 }
 
 type groupOp struct {
@@ -83,7 +117,12 @@ func (s *Store) runBatch() bool {
 	g.mu.Unlock()
 
 	// The callers hear once the commit is on disk; the writer goes on.
-	s.wal.after(s.runGroup(batch), func(err error) {
+	start := time.Now()
+	commit := s.runGroup(batch)
+	g.stats.busy.Add(int64(time.Since(start)))
+	g.stats.groups.Add(1)
+	g.stats.ops.Add(uint64(len(batch)))
+	s.wal.after(commit, func(err error) {
 		for _, op := range batch {
 			if err != nil && op.err == nil {
 				op.err = err
@@ -181,7 +220,9 @@ func (s *Store) groupTx(batch []*groupOp, savepoints bool) (uint64, error) {
 		}
 	}
 	committed = true // a failed Commit rolls back itself
+	start := time.Now()
 	n, err := s.wal.commit(t)
+	s.group.stats.commit.Add(int64(time.Since(start)))
 	if err != nil {
 		return n, fmt.Errorf("store: commit: %w", err)
 	}

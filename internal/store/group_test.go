@@ -100,3 +100,42 @@ func TestGroupCommit(t *testing.T) {
 		})
 	}
 }
+
+// TestWriterStats: the SQLite writer counts each batch, the operations in
+// it and the time it spends on them; PostgreSQL has no such writer.
+func TestWriterStats(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := openSQLite(t, store.Options{})
+	before, ok := s.WriterStats()
+	if !ok {
+		t.Fatal("SQLite store reports no writer")
+	}
+	const n = 40
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			doc, dels, events := acceptArgs(i, i)
+			if err := s.Accept(ctx, doc, dels, events); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	after, _ := s.WriterStats()
+	groups, ops := after.Groups-before.Groups, after.Operations-before.Operations
+	if ops != n {
+		t.Errorf("%d operations counted for %d accepts", ops, n)
+	}
+	if groups < 1 || groups > ops {
+		t.Errorf("%d groups for %d operations", groups, ops)
+	}
+	busy, commit := after.Busy-before.Busy, after.Commit-before.Commit
+	if commit <= 0 || busy < commit {
+		t.Errorf("busy %v, commit %v: want 0 < commit <= busy", busy, commit)
+	}
+
+	if _, ok := openPostgres(t, store.Options{}).WriterStats(); ok {
+		t.Error("PostgreSQL store reports a single writer")
+	}
+}
