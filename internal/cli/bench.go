@@ -695,6 +695,10 @@ func writeBenchSummary(w io.Writer, r *bench.Result) {
 				g.CPUSeconds, g.CPUPerDocumentMs, note, float64(g.PeakRSSBytes)/1e6, g.PeakRSSFrom)
 		}
 	}
+	if wr := r.Writer; wr != nil {
+		fmt.Fprintf(w, "writer      SQLite writer busy %.0f %% of the run (%.1f s, %.1f s in COMMIT), %d batches of %.1f operations\n",
+			wr.BusyFraction*100, wr.BusySeconds, wr.CommitSeconds, wr.Groups, wr.OperationsPerGroup)
+	}
 	if lm := r.Limit; lm != nil {
 		fmt.Fprintf(w, "limit       SHA-256 of %d bytes + one RSA verification: %.1f µs", lm.DocumentBytes, lm.MicrosPerDocument)
 		if lm.GatewayCPUInLimits > 0 {

@@ -1,11 +1,13 @@
 package cli
 
 import (
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/edocgw/edocgw/internal/bench"
 	"github.com/edocgw/edocgw/internal/store"
 )
 
@@ -43,5 +45,22 @@ func TestWriterCollectors(t *testing.T) {
 		if got := mf.GetMetric()[0].GetCounter().GetValue(); got != want[mf.GetName()] {
 			t.Errorf("%s = %v, want %v", mf.GetName(), got, want[mf.GetName()])
 		}
+	}
+}
+
+// TestBenchSummaryWriter: the text summary gives the writer's line when
+// the run measured it, and none when it did not (PostgreSQL).
+func TestBenchSummaryWriter(t *testing.T) {
+	r := &bench.Result{Writer: &bench.Writer{Groups: 1200, OperationsPerGroup: 18.5, BusySeconds: 18, BusyFraction: 0.9, CommitSeconds: 4.5}}
+	var b strings.Builder
+	writeBenchSummary(&b, r)
+	want := "writer      SQLite writer busy 90 % of the run (18.0 s, 4.5 s in COMMIT), 1200 batches of 18.5 operations\n"
+	if !strings.Contains(b.String(), want) {
+		t.Fatalf("summary lacks %q:\n%s", want, b.String())
+	}
+	b.Reset()
+	writeBenchSummary(&b, &bench.Result{})
+	if strings.Contains(b.String(), "writer") {
+		t.Fatalf("a writer line without a writer:\n%s", b.String())
 	}
 }
