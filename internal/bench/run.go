@@ -302,13 +302,14 @@ func (r *runner) writerCost(ctx context.Context, w0 WriterSample, d time.Duratio
 		r.count("metrics", "writer-unreadable")
 		return nil
 	}
-	w := &Writer{Groups: int64(w1.Groups - w0.Groups), BusySeconds: round3((w1.Busy - w0.Busy).Seconds()),
+	busy := (w1.Busy - w0.Busy).Seconds()
+	w := &Writer{Groups: int64(w1.Groups - w0.Groups), BusySeconds: round3(busy),
 		CommitSeconds: round3((w1.Commit - w0.Commit).Seconds())}
 	if w.Groups > 0 {
 		w.OperationsPerGroup = round3((w1.Operations - w0.Operations) / float64(w.Groups))
 	}
 	if d > 0 {
-		w.BusyFraction = round3((w1.Busy - w0.Busy).Seconds() / d.Seconds())
+		w.BusyFraction = round3(busy / d.Seconds())
 	}
 	return w
 }

@@ -244,9 +244,7 @@ func newGateway(ctx context.Context, o gatewayOptions) (*gateway, error) {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	if o.Store != nil {
-		reg.MustRegister(writerCollectors(o.Store)...)
-	}
+	reg.MustRegister(writerCollectors(o.Store)...)
 	o.Hub.Registerer = reg
 	var (
 		vxpKey     *vxp.SecretKey

@@ -44,8 +44,9 @@ type writerCounters struct {
 // embedded backend to saturate: when Busy grows by nearly a second each
 // second, writes queue behind it.
 type WriterStats struct {
-	// Groups is the transactions committed (or rolled back), each a
-	// batch of operations; Operations the operations run in them.
+	// Groups is the batches run, each one transaction (or, when one of
+	// its operations failed, run again: see runGroup); Operations the
+	// operations in them.
 	Groups, Operations uint64
 	// Busy is the wall time spent running batches, BEGIN to COMMIT;
 	// Commit the part of it in COMMIT (writing the WAL, checkpoints).
