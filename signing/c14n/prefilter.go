@@ -120,6 +120,31 @@ var plainText = func() (t [256]bool) {
 	return t
 }()
 
+// plainTag marks the bytes that step passes unchanged inside a tag, outside
+// quotes, without a change of state: all but quotes, '>' and '\r'.
+var plainTag = func() (t [256]bool) {
+	for c := range t {
+		t[c] = true
+	}
+	for _, c := range "\"'>\r" {
+		t[c] = false
+	}
+	return t
+}()
+
+// plainAttr marks the bytes that step passes unchanged inside a quoted
+// attribute value, but for the closing quote: all but the white space that
+// attribute-value normalization rewrites.
+var plainAttr = func() (t [256]bool) {
+	for c := range t {
+		t[c] = true
+	}
+	for _, c := range "\t\n\r" {
+		t[c] = false
+	}
+	return t
+}()
+
 // plainWords returns the length of the longest prefix of b made of whole
 // 8-byte words of plainText bytes.
 func plainWords(b []byte) int {
@@ -210,6 +235,31 @@ func (f *prefilter) Read(p []byte) (int, error) {
 				f.offset += int64(i)
 				f.run += i
 				f.cont = 0
+				continue
+			}
+		}
+		if (f.state == pfTag || f.state == pfAttr) && !f.lastCR && f.pending == "" {
+			// Fast path: inside a tag, a run of bytes that neither end it,
+			// start or end a quoted value, nor need rewriting; markup's
+			// length limit is left for step to enforce.
+			k := min(f.w-f.r, len(p)-n, int(f.max-f.n))
+			b := f.buf[f.r : f.r+max(k, 0)]
+			i := 0
+			if f.state == pfTag {
+				for i < len(b) && plainTag[b[i]] {
+					i++
+				}
+			} else {
+				for i < len(b) && plainAttr[b[i]] && b[i] != f.quote {
+					i++
+				}
+			}
+			if i > 0 {
+				copy(p[n:], b[:i])
+				n += i
+				f.r += i
+				f.offset += int64(i)
+				f.n += int64(i)
 				continue
 			}
 		}
