@@ -7,6 +7,7 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
@@ -141,6 +142,7 @@ func (v *Verifier) VerifyParsed(ctx context.Context, src io.ReaderAt, size int64
 
 // signature is the parsed Signature element.
 type signature struct {
+	standalone      []byte // the Signature in its ancestors' start tags (location.standalone)
 	el              *etree.Element
 	signedInfo      *etree.Element
 	c14nMethod      string
@@ -258,7 +260,8 @@ func (v *Verifier) verify(ctx context.Context, r *Result, src io.ReaderAt, size 
 }
 
 func parseSignature(loc *location) (*signature, error) {
-	doc, err := readEtree(loc.standalone())
+	standalone := loc.standalone()
+	doc, err := readEtree(standalone)
 	if err != nil {
 		return nil, fail(ErrSignatureShape, "%v", err)
 	}
@@ -276,7 +279,7 @@ func parseSignature(loc *location) (*signature, error) {
 		return nil, err
 	}
 	ns := sigEl.NamespaceURI()
-	s := &signature{el: sigEl}
+	s := &signature{el: sigEl, standalone: standalone}
 	// Children must be exactly SignedInfo, SignatureValue and at most one
 	// KeyInfo, in the Signature's namespace: no Object that could carry a
 	// copy of signed content.
@@ -570,10 +573,56 @@ func (v *Verifier) revocation(ctx context.Context, r *Result) error {
 
 // canonicalSignedInfo is SignedInfo canonicalized as its
 // CanonicalizationMethod says, with the namespaces in scope where it stands:
-// detached with every declaration in scope, then put through the same
-// canonicalizer as the document (which agrees with xmlsec1 where goxmldsig's
-// does not).
+// the canonicalizer of the document, which agrees with xmlsec1 where
+// goxmldsig's does not, run over the Signature as it stands in the packet
+// (Signature.standalone) with SignedInfo as the apex of the subset, without
+// building a tree. Where that fails (an ancestor with an xml: attribute,
+// which it does not carry onto the apex, or markup elsewhere in the
+// Signature that it refuses), canonicalSignedInfoTree decides, as before;
+// where both succeed they agree (TestCanonicalSignedInfoPaths,
+// FuzzCanonicalSignedInfo).
 func canonicalSignedInfo(s *signature) ([]byte, error) {
+	ns := s.el.NamespaceURI()
+	apex := func(p []xml.Name) bool {
+		if len(p) != len(signedInfoPath) || p[len(p)-1].Space != ns || p[len(p)-2].Space != ns {
+			return false
+		}
+		for i, local := range signedInfoPath {
+			if p[i].Local != local {
+				return false
+			}
+		}
+		return true
+	}
+	var out bytes.Buffer
+	out.Grow(1024)
+	err := c14n.Canonicalize(&out, bytes.NewReader(s.standalone), c14n.Options{Method: signedInfoMethod(s),
+		InclusivePrefixes: strings.Fields(s.c14nPrefixes), Subtree: apex})
+	if err != nil || out.Len() == 0 {
+		// The tree decides, as before: an xml: attribute above SignedInfo
+		// (c14n.ErrSubsetXMLAttr), or markup elsewhere in the Signature that
+		// the streaming canonicalizer refuses while SignedInfo alone passes.
+		return canonicalSignedInfoTree(s)
+	}
+	return out.Bytes(), nil
+}
+
+// signedInfoPath is where SignedInfo stands, by local names.
+var signedInfoPath = append(slices.Clone(headerPath), "Signature", "SignedInfo")
+
+// signedInfoMethod is the canonicalization method of s's SignedInfo, which
+// algorithms has checked.
+func signedInfoMethod(s *signature) c14n.Method {
+	if s.c14nMethod == ExcC14N10 {
+		return c14n.Exclusive10
+	}
+	return c14n.Inclusive10
+}
+
+// canonicalSignedInfoTree is canonicalSignedInfo through the tree:
+// SignedInfo detached with every declaration in scope, written out and
+// canonicalized.
+func canonicalSignedInfoTree(s *signature) ([]byte, error) {
 	nsctx, err := etreeutils.NSBuildParentContext(s.signedInfo)
 	if err != nil {
 		return nil, fail(ErrSignatureShape, "%v", err)
@@ -588,12 +637,8 @@ func canonicalSignedInfo(s *signature) ([]byte, error) {
 	if err != nil {
 		return nil, fail(ErrSignatureShape, "%v", err)
 	}
-	method := c14n.Inclusive10
-	if s.c14nMethod == ExcC14N10 {
-		method = c14n.Exclusive10
-	}
 	var out bytes.Buffer
-	if err := c14n.Canonicalize(&out, bytes.NewReader(raw), c14n.Options{Method: method, InclusivePrefixes: strings.Fields(s.c14nPrefixes)}); err != nil {
+	if err := c14n.Canonicalize(&out, bytes.NewReader(raw), c14n.Options{Method: signedInfoMethod(s), InclusivePrefixes: strings.Fields(s.c14nPrefixes)}); err != nil {
 		return nil, fail(ErrSignatureShape, "canonicalizing SignedInfo: %v", err)
 	}
 	return out.Bytes(), nil

@@ -171,6 +171,18 @@ type Options struct {
 	// stateful Exclude created per call (e.g. one that excludes only the first
 	// match) works. Nil excludes nothing.
 	Exclude func(path []xml.Name) bool
+	// Subtree, when set, makes the output a document subset: the first
+	// element for which Subtree returns true (the apex), with everything
+	// inside it, as XMLDSig canonicalizes a SignedInfo in place. The apex
+	// renders the namespace declarations in scope where it stands (the
+	// inclusive methods all of them, the exclusive ones those it visibly
+	// uses); nothing outside it is written, and the input is read no
+	// further than the apex's end tag (what follows is not checked). path
+	// is as for Exclude, and Subtree is called for the elements before the
+	// apex is found. Exclude then applies inside the apex only. The inclusive methods would also
+	// give the apex the xml: attributes of its ancestors; an ancestor with
+	// one gives ErrSubsetXMLAttr instead.
+	Subtree func(path []xml.Name) bool
 	// MaxDepth is the deepest element nesting accepted (the document element
 	// is at depth 1); deeper input gives ErrTooDeep. 0 means 64.
 	MaxDepth int
@@ -198,6 +210,9 @@ var (
 	ErrTokenTooLong      = errors.New("c14n: markup token too long")
 	ErrRelativeNamespace = errors.New("c14n: relative namespace URI")
 	ErrUnsupportedMethod = errors.New("c14n: unsupported canonicalization method")
+	// ErrSubsetXMLAttr: with Options.Subtree, an ancestor of the apex has an
+	// xml: attribute, which this package does not carry onto the apex.
+	ErrSubsetXMLAttr = errors.New("c14n: xml: attribute above the subset's apex")
 )
 
 // Error describes a problem with the input.
@@ -329,7 +344,8 @@ type frame struct {
 	name     xml.Name // as written: Space is the prefix
 	nsMark   int      // len(c.declared) before this element's declarations
 	rendMark int      // len(c.renderedStack) before this element's renderings
-	excluded bool     // inside an excluded subtree (or its root)
+	excluded bool     // not written: inside an excluded subtree (or its root), or outside the subset
+	xmlAttr  bool     // has an xml: attribute (only noted outside the subset)
 }
 
 type attr struct {
@@ -345,6 +361,8 @@ type canonicalizer struct {
 	comments  bool
 	inclusive map[string]bool // exclusive InclusiveNamespaces, "" = #default
 	exclude   func([]xml.Name) bool
+	subtree   func([]xml.Name) bool
+	apex      int // with subtree: stack depth of the apex while inside it, -1 after it
 	maxDepth  int
 	maxToken  int
 
@@ -383,6 +401,7 @@ func newCanonicalizer(w io.Writer, o Options) (*canonicalizer, error) {
 		exclusive: o.Method.exclusive(),
 		comments:  o.Method.comments(),
 		exclude:   o.Exclude,
+		subtree:   o.Subtree,
 		maxDepth:  o.MaxDepth,
 		maxToken:  o.MaxTokenBytes,
 		scope:     make(map[string][]string),
@@ -482,7 +501,9 @@ func (c *canonicalizer) run() error {
 		case xmltok.StartElement:
 			err = c.start(t.Prefix, t.Local, t.Attrs)
 		case xmltok.EndElement:
-			err = c.end(t.Prefix, t.Local)
+			if err = c.end(t.Prefix, t.Local); err == nil && c.apex < 0 {
+				return nil // the subset is written; the rest is not read
+			}
 		case xmltok.Text:
 			err = c.text(t.Data)
 		case xmltok.Comment:
@@ -640,6 +661,12 @@ func (c *canonicalizer) start(prefix, local []byte, tattrs []xmltok.Attr) error 
 	}
 
 	parentExcluded := len(c.stack) > 0 && c.stack[len(c.stack)-1].excluded
+	// Outside a subset's apex, elements are only followed for their
+	// namespace bindings.
+	outside := c.subtree != nil && c.apex <= 0
+	if outside {
+		parentExcluded = true
+	}
 	f := frame{name: name, nsMark: len(c.declared), rendMark: len(c.renderedStack), excluded: parentExcluded}
 
 	// Inclusive: a declaration is rendered if it changes the in-scope value of
@@ -698,15 +725,34 @@ func (c *canonicalizer) start(prefix, local []byte, tattrs []xmltok.Attr) error 
 	}
 
 	c.path = append(c.path, xml.Name{Space: elemURI, Local: name.Local})
-	if !parentExcluded && c.exclude != nil && c.exclude(c.path) {
+	apex := false
+	if outside {
+		for _, a := range attrs {
+			if a.prefix == "xml" {
+				fp.xmlAttr = true
+			}
+		}
+		if c.apex < 0 || !c.subtree(c.path) {
+			return nil
+		}
+		for _, anc := range c.stack[:len(c.stack)-1] {
+			if anc.xmlAttr && !c.exclusive {
+				return c.fail(ErrSubsetXMLAttr, rNone, fmt.Sprintf("<%s> above the apex <%s> has an xml: attribute", qname(anc.name), qname(name)))
+			}
+		}
+		c.apex, fp.excluded, apex = len(c.stack), false, true
+	} else if !parentExcluded && c.exclude != nil && c.exclude(c.path) {
 		fp.excluded = true
 	}
 	if fp.excluded {
 		return nil
 	}
 
-	if c.exclusive {
+	switch {
+	case c.exclusive:
 		out = c.exclusiveDecls(out, name.Space, attrs)
+	case apex:
+		out = c.scopeDecls(out)
 	}
 	for _, d := range out {
 		c.rendered[d.prefix] = append(c.rendered[d.prefix], d.uri)
@@ -742,6 +788,19 @@ func (c *canonicalizer) start(prefix, local []byte, tattrs []xmltok.Attr) error 
 	}
 	w.WriteByte('>')
 	return nil
+}
+
+// scopeDecls appends to out, sorted by prefix, every namespace binding in
+// scope but the xml one and an empty default: what the inclusive methods
+// render on the apex of a subset, whose ancestors are not written.
+func (c *canonicalizer) scopeDecls(out []binding) []binding {
+	for p, uris := range c.scope {
+		if u := uris[len(uris)-1]; p != "xml" && (p != "" || u != "") {
+			out = append(out, binding{prefix: p, uri: u})
+		}
+	}
+	slices.SortFunc(out, func(a, b binding) int { return strings.Compare(a.prefix, b.prefix) })
+	return out
 }
 
 // exclusiveDecls appends to out the namespace declarations Exclusive C14N
@@ -813,6 +872,9 @@ func (c *canonicalizer) end(prefix, local []byte) error {
 	c.declared = c.declared[:f.nsMark]
 	popBindings(c.rendered, c.renderedStack[f.rendMark:])
 	c.renderedStack = c.renderedStack[:f.rendMark]
+	if c.apex > 0 && len(c.stack) == c.apex {
+		c.apex = -1 // the subset is written
+	}
 	c.stack = c.stack[:len(c.stack)-1]
 	c.path = c.path[:len(c.path)-1]
 	if len(c.stack) == 0 {
@@ -854,7 +916,7 @@ func (c *canonicalizer) text(t []byte) error {
 }
 
 func (c *canonicalizer) comment(t []byte) error {
-	if !c.comments || c.excludedHere() {
+	if !c.comments || c.excludedHere() || c.subtree != nil && len(c.stack) == 0 {
 		return nil
 	}
 	c.beforeTopLevel()
@@ -872,7 +934,7 @@ func (c *canonicalizer) procInst(target, inst []byte) error {
 		}
 		return c.malformed(rXMLDecl, "processing instruction target %q is reserved (XML declaration not at the start?)", target)
 	}
-	if c.excludedHere() {
+	if c.excludedHere() || c.subtree != nil && len(c.stack) == 0 {
 		return nil
 	}
 	c.beforeTopLevel()
