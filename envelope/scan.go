@@ -234,6 +234,20 @@ func (s *scanner) process(b []byte) error {
 			s.markLen = 1
 			continue
 		}
+		if s.state == stTag {
+			// Inside a tag, pass on in one piece the bytes that change
+			// nothing: up to a quote or '>' outside a quoted value, up to
+			// the closing quote inside one. markup keeps the length limit.
+			i := tagRun(b, s.quote)
+			i = min(i, max(s.maxText-s.markLen, 0))
+			if i > 0 {
+				s.out = append(s.out, b[:i]...)
+				s.markLen += i
+				s.off += int64(i)
+				b = b[i:]
+				continue
+			}
+		}
 		c := b[0]
 		s.off++
 		b = b[1:]
@@ -382,6 +396,24 @@ func (s *scanner) markup(c byte) error {
 		}
 	}
 	return nil
+}
+
+// tagRun is the length of the prefix of b that a tag passes on without a
+// change of state: up to a quote of either kind or '>' outside a quoted
+// value (quote 0), up to the closing quote inside one.
+func tagRun(b []byte, quote byte) int {
+	if quote != 0 {
+		if i := bytes.IndexByte(b, quote); i >= 0 {
+			return i
+		}
+		return len(b)
+	}
+	for i, c := range b {
+		if c == '"' || c == '\'' || c == '>' {
+			return i
+		}
+	}
+	return len(b)
 }
 
 func (s *scanner) toText() {
