@@ -110,40 +110,27 @@ var errReadFailed = errors.New("c14n: reading input")
 
 // plainText marks the bytes that step treats, in text, only by counting them:
 // ASCII except '<', '&', ';', ']' and '\r'.
-var plainText = func() (t [256]bool) {
-	for c := 0; c < 0x80; c++ {
-		t[c] = true
-	}
-	for _, c := range "<&;]\r" {
-		t[c] = false
-	}
-	return t
-}()
+var plainText = bytesBelowExcept(0x80, "<&;]\r")
 
 // plainTag marks the bytes that step passes unchanged inside a tag, outside
 // quotes, without a change of state: all but quotes, '>' and '\r'.
-var plainTag = func() (t [256]bool) {
-	for c := range t {
-		t[c] = true
-	}
-	for _, c := range "\"'>\r" {
-		t[c] = false
-	}
-	return t
-}()
+var plainTag = bytesBelowExcept(0x100, "\"'>\r")
 
 // plainAttr marks the bytes that step passes unchanged inside a quoted
 // attribute value, but for the closing quote: all but the white space that
 // attribute-value normalization rewrites.
-var plainAttr = func() (t [256]bool) {
-	for c := range t {
+var plainAttr = bytesBelowExcept(0x100, "\t\n\r")
+
+// bytesBelowExcept is the table of the bytes below end but those in except.
+func bytesBelowExcept(end int, except string) (t [256]bool) {
+	for c := range end {
 		t[c] = true
 	}
-	for _, c := range "\t\n\r" {
+	for _, c := range except {
 		t[c] = false
 	}
 	return t
-}()
+}
 
 // plainWords returns the length of the longest prefix of b made of whole
 // 8-byte words of plainText bytes.
