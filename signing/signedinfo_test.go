@@ -39,6 +39,13 @@ var signedInfoShapes = map[string]string{
 		`<ec:InclusiveNamespaces xmlns:ec="http://www.w3.org/2001/10/xml-exc-c14n#" PrefixList="#default a"/></ds:CanonicalizationMethod>` +
 		`<ds:SignatureMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"/><ds:Reference URI=""><ds:DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/><ds:DigestValue>AAAA</ds:DigestValue></ds:Reference></ds:SignedInfo>` +
 		`<ds:SignatureValue>AAAA</ds:SignatureValue></ds:Signature></edXMLHeader></edXMLEnvelope></edXML>`,
+	// A SignedInfo deeper in the Signature is not the one signed: the apex
+	// is the Signature's child only (a wrapping attempt would put its own
+	// SignedInfo where a careless selector finds it).
+	"decoy SignedInfo in KeyInfo": `<edXML xmlns="urn:e"><edXMLEnvelope><edXMLHeader>` +
+		`<Signature xmlns="http://www.w3.org/2000/09/xmldsig#"><SignedInfo><CanonicalizationMethod Algorithm="http://www.w3.org/TR/2001/REC-xml-c14n-20010315"/>` +
+		`<SignatureMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"/><Reference URI=""><DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/><DigestValue>AAAA</DigestValue></Reference></SignedInfo>` +
+		`<SignatureValue>AAAA</SignatureValue><KeyInfo><SignedInfo><Reference URI="#evil"/></SignedInfo></KeyInfo></Signature></edXMLHeader></edXMLEnvelope></edXML>`,
 	"xml:lang above": `<edXML xmlns="urn:e" xml:lang="vi"><edXMLEnvelope><edXMLHeader>` +
 		`<Signature xmlns="http://www.w3.org/2000/09/xmldsig#"><SignedInfo><CanonicalizationMethod Algorithm="http://www.w3.org/TR/2001/REC-xml-c14n-20010315"/>` +
 		`<SignatureMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"/><Reference URI=""><DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/><DigestValue>AAAA</DigestValue></Reference></SignedInfo>` +

@@ -176,10 +176,11 @@ type Options struct {
 	// inside it, as XMLDSig canonicalizes a SignedInfo in place. The apex
 	// renders the namespace declarations in scope where it stands (the
 	// inclusive methods all of them, the exclusive ones those it visibly
-	// uses); nothing outside it is written, and the input is read no
-	// further than the apex's end tag (what follows is not checked). path
-	// is as for Exclude, and Subtree is called for the elements before the
-	// apex is found. Exclude then applies inside the apex only. The inclusive methods would also
+	// uses); nothing outside it is written, and tokens are read no further
+	// than the apex's end tag (what follows goes unchecked, but for what
+	// the prefilter has already read ahead). path is as for Exclude, and
+	// Subtree is called for the elements before the apex is found; Exclude
+	// then applies inside the apex only. The inclusive methods would also
 	// give the apex the xml: attributes of its ancestors; an ancestor with
 	// one gives ErrSubsetXMLAttr instead.
 	Subtree func(path []xml.Name) bool
