@@ -8,8 +8,9 @@
 // inclusive and exclusive C14N 1.0, including the invalid exclusive-C14N URI
 // that the national-axis SDK writes. The document digest is computed by a
 // streaming canonicalizer over the packet's bytes, so a packet of any size is
-// verified in bounded memory; SignedInfo is canonicalized from a small
-// reconstruction of the Signature in its namespace context. The signer's
+// verified in bounded memory; SignedInfo is canonicalized by the same
+// canonicalizer, as the document subset it is within a small reconstruction
+// of the Signature in its namespace context. The signer's
 // certificate is chained with crypto/x509 to configured trust anchors
 // (intermediates from KeyInfo), its key usage checked, its revocation status
 // asked of CRLs and OCSP under a hard-fail or soft-fail policy, and it must

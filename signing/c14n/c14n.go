@@ -1,6 +1,7 @@
 // Package c14n is a streaming XML canonicalizer: W3C Canonical XML 1.0
 // (inclusive) and Exclusive XML Canonicalization 1.0, for a whole document
-// minus excluded subtrees (the enveloped-signature transform), in memory that
+// minus excluded subtrees (the enveloped-signature transform) or the subset
+// rooted at one element (Options.Subtree: a SignedInfo in place), in memory that
 // does not grow with the document, whatever the size of its text nodes (text
 // is handled in pieces of at most 64 KiB). Markup is bounded by MaxTokenBytes
 // and nesting by MaxDepth.
