@@ -7,20 +7,9 @@ import (
 	"testing"
 )
 
-// at selects the element whose local names, root first, are path.
-func at(path ...string) func([]xml.Name) bool {
-	return func(p []xml.Name) bool {
-		if len(p) != len(path) {
-			return false
-		}
-		for i := range p {
-			if p[i].Local != path[i] {
-				return false
-			}
-		}
-		return true
-	}
-}
+// at selects the element whose local names, root first, are path
+// (pathExcluder's matcher, as a Subtree).
+func at(path ...string) func([]xml.Name) bool { return pathExcluder(path) }
 
 // TestSubtree: the document subset rooted at the apex, as XMLDSig
 // canonicalizes a SignedInfo in place: the inclusive methods render every
