@@ -582,22 +582,10 @@ func (v *Verifier) revocation(ctx context.Context, r *Result) error {
 // where both succeed they agree (TestCanonicalSignedInfoPaths,
 // FuzzCanonicalSignedInfo).
 func canonicalSignedInfo(s *signature) ([]byte, error) {
-	ns := s.el.NamespaceURI()
-	apex := func(p []xml.Name) bool {
-		if len(p) != len(signedInfoPath) || p[len(p)-1].Space != ns || p[len(p)-2].Space != ns {
-			return false
-		}
-		for i, local := range signedInfoPath {
-			if p[i].Local != local {
-				return false
-			}
-		}
-		return true
-	}
 	var out bytes.Buffer
 	out.Grow(1024)
 	err := c14n.Canonicalize(&out, bytes.NewReader(s.standalone), c14n.Options{Method: signedInfoMethod(s),
-		InclusivePrefixes: strings.Fields(s.c14nPrefixes), Subtree: apex})
+		InclusivePrefixes: strings.Fields(s.c14nPrefixes), Subtree: signedInfoApex(s.el.NamespaceURI())})
 	if err != nil || out.Len() == 0 {
 		// The tree decides, as before: an xml: attribute above SignedInfo
 		// (c14n.ErrSubsetXMLAttr), or markup elsewhere in the Signature that
@@ -609,6 +597,15 @@ func canonicalSignedInfo(s *signature) ([]byte, error) {
 
 // signedInfoPath is where SignedInfo stands, by local names.
 var signedInfoPath = append(slices.Clone(headerPath), "Signature", "SignedInfo")
+
+// signedInfoApex selects, as c14n.Options.Subtree, the SignedInfo child of
+// the Signature, both in namespace ns (the Signature's).
+func signedInfoApex(ns string) func([]xml.Name) bool {
+	return func(p []xml.Name) bool {
+		return len(p) == len(signedInfoPath) && pathIs(p, signedInfoPath) &&
+			p[len(p)-1].Space == ns && p[len(p)-2].Space == ns
+	}
+}
 
 // signedInfoMethod is the canonicalization method of s's SignedInfo, which
 // algorithms has checked.

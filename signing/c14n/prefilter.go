@@ -216,10 +216,7 @@ func (f *prefilter) Read(p []byte) (int, error) {
 				i++
 			}
 			if i > 0 {
-				copy(p[n:], f.buf[f.r:f.r+i])
-				n += i
-				f.r += i
-				f.offset += int64(i)
+				n = f.pass(p, n, i)
 				f.run += i
 				f.cont = 0
 				continue
@@ -242,10 +239,7 @@ func (f *prefilter) Read(p []byte) (int, error) {
 				}
 			}
 			if i > 0 {
-				copy(p[n:], b[:i])
-				n += i
-				f.r += i
-				f.offset += int64(i)
+				n = f.pass(p, n, i)
 				f.n += int64(i)
 				continue
 			}
@@ -270,6 +264,15 @@ func (f *prefilter) Read(p []byte) (int, error) {
 		n++
 	}
 	return n, nil
+}
+
+// pass hands the next i input bytes on unchanged into p[n:], which has room
+// for them, and returns the new n.
+func (f *prefilter) pass(p []byte, n, i int) int {
+	copy(p[n:], f.buf[f.r:f.r+i])
+	f.r += i
+	f.offset += int64(i)
+	return n + i
 }
 
 // step advances the state machine over input byte *c, possibly rewriting it
