@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"runtime/trace"
 	"slices"
 	"strconv"
 	"strings"
@@ -74,6 +75,7 @@ func runBench(args []string, env Env) error {
 	quiet := f.Bool("quiet", false, "no progress line on stderr")
 	cpuProfile := f.String("cpuprofile", "", "write a CPU profile of this process during the timed part (in-process: the gateway and the load)")
 	memProfile := f.String("memprofile", "", "write a heap profile of this process at the end")
+	traceFile := f.String("trace", "", "write a runtime execution trace of this process during the timed part (go tool trace; some 10 MB a second: use a short --duration)")
 	procs := addProcsFlag(f)
 	gcPercent := addGCFlag(f)
 	maxPacket := f.Int64("max-packet", benchMaxPacket, "in-process or --spawn: the gateway's packet limit, bytes (serve --max-packet); documents above 16 MiB are signed as streams, e.g. --mix 1000MB=1 --documents 1 --max-packet 1073741824")
@@ -329,12 +331,38 @@ func runBench(args []string, env Env) error {
 			}
 		}
 	}
+	var traceErr error
+	if *traceFile != "" {
+		tf, err := os.Create(*traceFile)
+		if err != nil {
+			return err
+		}
+		defer tf.Close()
+		start, stop := cfg.OnStart, cfg.OnStop
+		cfg.OnStart = func() {
+			if start != nil {
+				start()
+			}
+			traceErr = trace.Start(tf)
+		}
+		cfg.OnStop = func() {
+			if traceErr == nil {
+				trace.Stop()
+			}
+			if stop != nil {
+				stop()
+			}
+		}
+	}
 	res, err := bench.Run(ctx, cfg)
 	if res == nil {
 		return err
 	}
 	if profErr != nil {
 		fmt.Fprintf(env.Stderr, "bench: CPU profile: %v\n", profErr)
+	}
+	if traceErr != nil {
+		fmt.Fprintf(env.Stderr, "bench: trace: %v\n", traceErr)
 	}
 	if *memProfile != "" {
 		if err := writeHeapProfile(*memProfile); err != nil {
