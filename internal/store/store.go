@@ -143,7 +143,10 @@ func (s *Store) openSQLite(ctx context.Context, url string, opts Options) error 
 	if busy <= 0 {
 		busy = 5 * time.Second
 	}
-	base := fmt.Sprintf("%s?_pragma=busy_timeout(%d)&_pragma=foreign_keys(1)", path, busy.Milliseconds())
+	if err := registerWALVFS(); err != nil {
+		return err
+	}
+	base := fmt.Sprintf("%s?vfs=%s&_pragma=busy_timeout(%d)&_pragma=foreign_keys(1)", path, walVFSName, busy.Milliseconds())
 	// temp_store(MEMORY) keeps the group commit's savepoint journals in
 	// memory: past 64 KiB SQLite would spill them to a temporary file, a
 	// pwrite for every page a grouped transaction touches.
