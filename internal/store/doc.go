@@ -12,6 +12,10 @@
 // run with synchronous=NORMAL, and walSync fsyncs the WAL once for the
 // commits made meanwhile while the writer goes on: a writer's caller
 // returns, and a read answers, only once what it wrote or saw is on disk.
+// The database is opened through a VFS of the package's own (walVFSName):
+// SQLite's unix VFS, with a WAL file's frame writes gathered into one
+// write per commit. The files are SQLite's usual ones, readable by any
+// SQLite.
 //
 // The schema is versioned with goose v3. Migrations are embedded in the
 // binary, one folder per dialect (migrations/postgres, migrations/sqlite),
