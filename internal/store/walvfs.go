@@ -236,43 +236,39 @@ func walFileWrite(tls *libc.TLS, pFile, zBuf uintptr, iAmt int32, iOfst int64) i
 const walFrameHeader = 24
 
 func walFileRead(tls *libc.TLS, pFile, zBuf uintptr, iAmt int32, iOfst int64) int32 {
+	return flushed(tls, pFile, func(bm *sqlite3.Tsqlite3_io_methods) int32 {
+		return cfunc[func(*libc.TLS, uintptr, uintptr, int32, int64) int32](bm.FxRead)(tls, pFile, zBuf, iAmt, iOfst)
+	})
+}
+
+// flushed runs op on the file's base methods once what it has buffered
+// is written.
+func flushed(tls *libc.TLS, pFile uintptr, op func(bm *sqlite3.Tsqlite3_io_methods) int32) int32 {
 	st, bm := walFile(pFile)
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if rc := st.flush(tls, pFile, bm); rc != sqlite3.SQLITE_OK {
-		return sqlite3.SQLITE_IOERR_READ
+		return rc
 	}
-	return cfunc[func(*libc.TLS, uintptr, uintptr, int32, int64) int32](bm.FxRead)(tls, pFile, zBuf, iAmt, iOfst)
+	return op(bm)
 }
 
 func walFileTruncate(tls *libc.TLS, pFile uintptr, size int64) int32 {
-	st, bm := walFile(pFile)
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	if rc := st.flush(tls, pFile, bm); rc != sqlite3.SQLITE_OK {
-		return rc
-	}
-	return cfunc[func(*libc.TLS, uintptr, int64) int32](bm.FxTruncate)(tls, pFile, size)
+	return flushed(tls, pFile, func(bm *sqlite3.Tsqlite3_io_methods) int32 {
+		return cfunc[func(*libc.TLS, uintptr, int64) int32](bm.FxTruncate)(tls, pFile, size)
+	})
 }
 
 func walFileSync(tls *libc.TLS, pFile uintptr, flags int32) int32 {
-	st, bm := walFile(pFile)
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	if rc := st.flush(tls, pFile, bm); rc != sqlite3.SQLITE_OK {
-		return rc
-	}
-	return cfunc[func(*libc.TLS, uintptr, int32) int32](bm.FxSync)(tls, pFile, flags)
+	return flushed(tls, pFile, func(bm *sqlite3.Tsqlite3_io_methods) int32 {
+		return cfunc[func(*libc.TLS, uintptr, int32) int32](bm.FxSync)(tls, pFile, flags)
+	})
 }
 
 func walFileSize(tls *libc.TLS, pFile, pSize uintptr) int32 {
-	st, bm := walFile(pFile)
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	if rc := st.flush(tls, pFile, bm); rc != sqlite3.SQLITE_OK {
-		return rc
-	}
-	return cfunc[func(*libc.TLS, uintptr, uintptr) int32](bm.FxFileSize)(tls, pFile, pSize)
+	return flushed(tls, pFile, func(bm *sqlite3.Tsqlite3_io_methods) int32 {
+		return cfunc[func(*libc.TLS, uintptr, uintptr) int32](bm.FxFileSize)(tls, pFile, pSize)
+	})
 }
 
 // walFileClose writes what is buffered, closes the file and frees the
