@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -112,5 +113,75 @@ func copyFile(t *testing.T, from, to string) {
 	}
 	if err := out.Close(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestWALVFSReadersSeeWholeCommits: while transactions of 50 rows each
+// commit through the buffered WAL, reads on the store's read connections
+// (which read the frames back from the file) always see whole
+// transactions, each row's bytes as written.
+func TestWALVFSReadersSeeWholeCommits(t *testing.T) {
+	const batches, perBatch = 40, 50
+	ctx := context.Background()
+	s := newTableStore(t)
+	if err := s.InTx(ctx, func(tx Tx) error {
+		_, err := tx.Exec(ctx, "ALTER TABLE t ADD COLUMN b BLOB")
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	blob := func(n int) []byte { return bytes.Repeat([]byte{byte(n), byte(n >> 8)}, 600) }
+	done := make(chan struct{})
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() {
+			for {
+				select {
+				case <-done:
+					errs <- nil
+					return
+				default:
+				}
+				seen := 0
+				err := s.query(ctx, "SELECT n, b FROM t", nil, func(scan func(...any) error) error {
+					var n int
+					var b []byte
+					if err := scan(&n, &b); err != nil {
+						return err
+					}
+					if !bytes.Equal(b, blob(n)) {
+						return fmt.Errorf("row %d: %d bytes, not as written", n, len(b))
+					}
+					seen++
+					return nil
+				})
+				if err == nil && seen%perBatch != 0 {
+					err = fmt.Errorf("a read saw %d rows, not whole transactions of %d", seen, perBatch)
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	for i := range batches {
+		if err := s.InTx(ctx, func(tx Tx) error {
+			for j := range perBatch {
+				n := i*perBatch + j
+				if _, err := tx.Exec(ctx, "INSERT INTO t (n, b) VALUES (?, ?)", n, blob(n)); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(done)
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
 	}
 }
