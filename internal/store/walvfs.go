@@ -41,7 +41,6 @@ var walVFS struct {
 	mu      sync.Mutex
 	base    uintptr                   // the unix VFS (sqlite3_vfs*)
 	methods map[uintptr]uintptr       // base io_methods → ours
-	bases   map[uintptr]uintptr       // ours → base io_methods
 	files   map[uintptr]*walFileState // open WAL files, by sqlite3_file*
 
 	// SQLite's writes to WAL files, and the base VFS's writes of them.
@@ -53,6 +52,7 @@ var walVFS struct {
 // detector.
 type walFileState struct {
 	mu     sync.Mutex
+	base   uintptr // the base VFS's io_methods for the file
 	buf    uintptr // C memory (libc), cap bytes
 	cap    int
 	n      int   // bytes buffered
@@ -88,7 +88,6 @@ func doRegisterWALVFS() error {
 	v.FxOpen = cFuncPointer(walVFSOpen)
 	walVFS.base = base
 	walVFS.methods = map[uintptr]uintptr{}
-	walVFS.bases = map[uintptr]uintptr{}
 	walVFS.files = map[uintptr]*walFileState{}
 	if rc := sqlite3.Xsqlite3_vfs_register(tls, p, 0); rc != sqlite3.SQLITE_OK {
 		return fmt.Errorf("store: register VFS: SQLite error %d", rc)
@@ -146,9 +145,8 @@ func walVFSOpen(tls *libc.TLS, pVfs, zName, pFile uintptr, flags int32, pOutFlag
 		m.FxSync = cFuncPointer(walFileSync)
 		m.FxFileSize = cFuncPointer(walFileSize)
 		walVFS.methods[bm] = ours
-		walVFS.bases[ours] = bm
 	}
-	walVFS.files[pFile] = &walFileState{}
+	walVFS.files[pFile] = &walFileState{base: bm}
 	walVFS.mu.Unlock()
 	(*sqlite3.Tsqlite3_file)(cptr(pFile)).FpMethods = ours
 	return rc
@@ -158,9 +156,8 @@ func walVFSOpen(tls *libc.TLS, pVfs, zName, pFile uintptr, flags int32, pOutFlag
 func walFile(pFile uintptr) (*walFileState, *sqlite3.Tsqlite3_io_methods) {
 	walVFS.mu.Lock()
 	st := walVFS.files[pFile]
-	bm := walVFS.bases[fileMethods(pFile)]
 	walVFS.mu.Unlock()
-	return st, ioMethods(bm)
+	return st, ioMethods(st.base)
 }
 
 // flush writes the buffered bytes through the base method.
