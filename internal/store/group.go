@@ -19,7 +19,8 @@ const maxGroup = 64
 // success only after that fsync; one that fails is rolled back alone.
 //
 // The caller that finds the writer idle runs the first batch itself (a
-// lone transaction costs no goroutine switch); if more queued meanwhile, a
+// lone transaction costs no goroutine switch), after waiting
+// Options.GatherWindow for others to join it; if more queued meanwhile, a
 // writer goroutine takes over and runs batch after batch, the next as soon
 // as one is committed, until the queue is empty. (Callers once took turns
 // at leading, each handing the lead to the next: under load the new leader
@@ -88,7 +89,11 @@ func (s *Store) writeTx(ctx context.Context, fn func(tx Tx) error) error {
 	g.running = true
 	g.mu.Unlock()
 	if lead {
-		// The queue was empty: the first batch holds op.
+		// The queue was empty: the first batch holds op, and those that
+		// queue while it waits for them.
+		if s.gather > 0 {
+			time.Sleep(s.gather)
+		}
 		if s.runBatch() {
 			go s.writeGroups()
 		}

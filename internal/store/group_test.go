@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -138,4 +139,53 @@ func TestWriterStats(t *testing.T) {
 	if _, ok := openPostgres(t, store.Options{}).WriterStats(); ok {
 		t.Error("PostgreSQL store reports a single writer")
 	}
+}
+
+// TestGatherWindow: a write that finds the SQLite writer idle waits the
+// window for others, which then share its transaction; without a window
+// it commits alone at once.
+func TestGatherWindow(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	// groups accepts document 0, then, once it has waited 200 ms, 1 and 2
+	// together, and returns the transactions the writer ran for them.
+	groups := func(t *testing.T, window time.Duration) uint64 {
+		s := openSQLite(t, store.Options{GatherWindow: window})
+		before, _ := s.WriterStats()
+		accept := func(i int) {
+			doc, dels, events := acceptArgs(i, i)
+			if err := s.Accept(ctx, doc, dels, events); err != nil {
+				t.Error(err)
+			}
+		}
+		var wg sync.WaitGroup
+		wg.Go(func() { accept(0) })
+		time.Sleep(200 * time.Millisecond)
+		wg.Go(func() { accept(1) })
+		wg.Go(func() { accept(2) })
+		wg.Wait()
+		after, _ := s.WriterStats()
+		if ops := after.Operations - before.Operations; ops != 3 {
+			t.Errorf("%d operations for 3 accepts", ops)
+		}
+		return after.Groups - before.Groups
+	}
+	t.Run("window", func(t *testing.T) {
+		t.Parallel()
+		if n := groups(t, 2*time.Second); n != 1 {
+			t.Errorf("%d transactions for 3 writes within the window, want 1", n)
+		}
+	})
+	t.Run("none", func(t *testing.T) {
+		t.Parallel()
+		if n := groups(t, 0); n < 2 {
+			t.Errorf("%d transaction for a write alone and 2 more 200 ms later, want 2 or 3", n)
+		}
+	})
+	t.Run("negative", func(t *testing.T) {
+		t.Parallel()
+		if _, err := store.Open(ctx, filepath.Join(t.TempDir(), "s.db"), store.Options{GatherWindow: -time.Millisecond}); err == nil {
+			t.Error("a negative window was accepted")
+		}
+	})
 }
