@@ -12,8 +12,8 @@
 // with Options.GatherWindow, a write that finds the writer idle waits that
 // long for others to join it), run with synchronous=NORMAL, and walSync
 // fsyncs the WAL once for the commits made meanwhile while the writer goes
-// on: a writer's caller
-// returns, and a read answers, only once what it wrote or saw is on disk.
+// on: a writer's caller returns, and a read answers, only once what it
+// wrote or saw is on disk.
 // The database is opened through a VFS of the package's own (walVFSName):
 // SQLite's unix VFS, with a WAL file's frame writes gathered into one
 // write per commit. The files are SQLite's usual ones, readable by any
