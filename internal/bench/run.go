@@ -176,6 +176,8 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		}
 	}
 
+	r.warm(ctx, cfg.Concurrency+cfg.Pullers)
+
 	// The gateway's peak starts here: what preparing took is freed.
 	res := &Result{Gateway: nil}
 	var g0 Sample
@@ -498,6 +500,30 @@ func (r *runner) sendOpen(ctx context.Context) {
 			return
 		}
 	}
+}
+
+// warm opens the connections the run may use before its clock starts:
+// n requests at once, GET /healthz on each instance in turn, whatever the
+// answer. A DMS's connections are open already; without this, the first
+// few hundred milliseconds of an open loop went to TLS handshakes and
+// arrivals were missed there and nowhere else (README, machine K).
+func (r *runner) warm(ctx context.Context, n int) {
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.base()+"/healthz", nil)
+			if err != nil {
+				return
+			}
+			resp, err := r.cfg.Client.Do(req)
+			if err != nil {
+				return // the run proper counts what fails
+			}
+			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+			resp.Body.Close()
+		})
+	}
+	wg.Wait()
 }
 
 // sourceError records a failure to make documents (not the end of them).

@@ -608,3 +608,67 @@ func TestLimitMeasured(t *testing.T) {
 		t.Fatal("no key: no error")
 	}
 }
+
+// TestRunWarmsConnections: before the first document is sent, the bench
+// has opened a connection for each sender and puller, all at once. The
+// gateway holds each warming request until all are in flight, so fewer
+// connections (requests one after another on one) would not get there.
+func TestRunWarmsConnections(t *testing.T) {
+	p := testPKI(t)
+	g, toks := newFakeGateway(p, func(int) bool { return false })
+	const concurrency, pullers = 6, 2
+	var (
+		mu         sync.Mutex
+		opened     int
+		warming    int
+		allWarming = make(chan struct{})
+		atFirst    = -1 // connections opened when the first document came
+	)
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/healthz" {
+			mu.Lock()
+			if warming++; warming == concurrency+pullers {
+				close(allWarming)
+			}
+			mu.Unlock()
+			select {
+			case <-allWarming:
+			case <-time.After(5 * time.Second):
+			}
+			w.WriteHeader(http.StatusOK)
+			return
+		}
+		if r.Method == http.MethodPost && r.URL.Path == "/v1/documents" {
+			mu.Lock()
+			if atFirst < 0 {
+				atFirst = opened
+			}
+			mu.Unlock()
+		}
+		g.ServeHTTP(w, r)
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			mu.Lock()
+			opened++
+			mu.Unlock()
+		}
+	}
+	srv.StartTLS()
+	defer srv.Close()
+	cfg := Config{Documents: 10, Concurrency: concurrency, Rate: 1000, Recipients: 1, URL: srv.URL, Client: srv.Client(),
+		Agencies: p.Agencies, Tokens: toks, Mix: Mix{{"8KB", 8 << 10, 1}}, Pullers: pullers, Poll: 5 * time.Millisecond,
+		Drain: time.Minute, SpoolDir: t.TempDir()}
+	res, err := Run(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Documents.Accepted != 10 || res.Deliveries.Delivered != 10 {
+		t.Fatalf("documents %+v, deliveries %+v", res.Documents, res.Deliveries)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if warming != concurrency+pullers || atFirst < concurrency+pullers {
+		t.Fatalf("%d warming requests, %d connections open at the first document: want %d of each", warming, atFirst, concurrency+pullers)
+	}
+}
