@@ -505,8 +505,8 @@ func (r *runner) sendOpen(ctx context.Context) {
 // warm opens the connections the run may use before its clock starts:
 // n requests at once, GET /healthz on each instance in turn, whatever the
 // answer. A DMS's connections are open already; without this, the first
-// few hundred milliseconds of an open loop went to TLS handshakes and
-// arrivals were missed there and nowhere else (README, machine K).
+// few hundred milliseconds of an open loop went to TLS handshakes, and
+// most of the arrivals it missed were missed there (README, machine K).
 func (r *runner) warm(ctx context.Context, n int) {
 	var wg sync.WaitGroup
 	for range n {
