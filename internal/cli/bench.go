@@ -317,42 +317,20 @@ func runBench(args []string, env Env) error {
 		cfg.Progress, cfg.Terminal = progress, isTerminal(stderr.w)
 		notef("%s gateway %s; %d agencies, mix %s", mode, cfg.URL, *agencies, mix)
 	}
-	var profErr error
+	var profErr, traceErr error
 	if *cpuProfile != "" {
-		pf, err := os.Create(*cpuProfile)
+		pf, err := recordTimed(&cfg, *cpuProfile, pprof.StartCPUProfile, pprof.StopCPUProfile, &profErr)
 		if err != nil {
 			return err
 		}
 		defer pf.Close()
-		cfg.OnStart = func() { profErr = pprof.StartCPUProfile(pf) }
-		cfg.OnStop = func() {
-			if profErr == nil {
-				pprof.StopCPUProfile()
-			}
-		}
 	}
-	var traceErr error
 	if *traceFile != "" {
-		tf, err := os.Create(*traceFile)
+		tf, err := recordTimed(&cfg, *traceFile, trace.Start, trace.Stop, &traceErr)
 		if err != nil {
 			return err
 		}
 		defer tf.Close()
-		start, stop := cfg.OnStart, cfg.OnStop
-		cfg.OnStart = func() {
-			if start != nil {
-				start()
-			}
-			traceErr = trace.Start(tf)
-		}
-		cfg.OnStop = func() {
-			if traceErr == nil {
-				trace.Stop()
-			}
-			if stop != nil {
-				stop()
-			}
-		}
 	}
 	res, err := bench.Run(ctx, cfg)
 	if res == nil {
@@ -596,6 +574,34 @@ func (t *tailBuffer) String() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return string(t.b)
+}
+
+// recordTimed creates the file at path and has start record into it while
+// the run's timed part lasts, stop ending it: chained after cfg's OnStart
+// and before its OnStop, so that recorders nest. start's error goes to
+// *startErr (the run goes on without that record). The caller closes the
+// file.
+func recordTimed(cfg *bench.Config, path string, start func(io.Writer) error, stop func(), startErr *error) (*os.File, error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	onStart, onStop := cfg.OnStart, cfg.OnStop
+	cfg.OnStart = func() {
+		if onStart != nil {
+			onStart()
+		}
+		*startErr = start(f)
+	}
+	cfg.OnStop = func() {
+		if *startErr == nil {
+			stop()
+		}
+		if onStop != nil {
+			onStop()
+		}
+	}
+	return f, nil
 }
 
 // benchClient is the HTTP/1.1 client of the senders and pullers, as a DMS
