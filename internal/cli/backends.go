@@ -13,11 +13,18 @@ import (
 	"github.com/edocgw/edocgw/archive"
 	"github.com/edocgw/edocgw/archive/fsblob"
 	"github.com/edocgw/edocgw/archive/s3blob"
+	"github.com/edocgw/edocgw/internal/store"
 )
 
 // archiveHelp describes --archive-url.
 const archiveHelp = `archive of originals: s3://ACCESS:SECRET@HOST:PORT/BUCKET[?tls=true&lock=compliance|governance&retention=DAYS&part-size=MIB]
 (credentials may come from $EDOCGW_S3_ACCESS_KEY and $EDOCGW_S3_SECRET_KEY instead), or file:///DIR; default DATA/blobs`
+
+// gatewayStoreOptions are the metadata store's options of a running
+// gateway: serve's, and the in-process bench's, which must be the same.
+func gatewayStoreOptions(env Env) store.Options {
+	return store.Options{Now: env.Now, GatherWindow: store.ServeGatherWindow}
+}
 
 // openArchive opens the blob store named by rawURL, or the embedded one
 // under dataDir when rawURL is empty.

@@ -211,7 +211,7 @@ func runBench(args []string, env Env) error {
 	var roots *x509.CertPool // the gateway's TLS CA
 	switch mode {
 	case "in-process":
-		st, err := sf.open(ctx, store.Options{Now: env.Now, GatherWindow: store.ServeGatherWindow})
+		st, err := sf.open(ctx, gatewayStoreOptions(env))
 		if err != nil {
 			return fmt.Errorf("metadata store: %w", err)
 		}

@@ -137,7 +137,7 @@ func runServe(args []string, env Env) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	logger := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	st, err := sf.open(ctx, store.Options{Now: env.Now, GatherWindow: store.ServeGatherWindow})
+	st, err := sf.open(ctx, gatewayStoreOptions(env))
 	if err != nil {
 		return fmt.Errorf("metadata store: %w", err)
 	}
